@@ -1,0 +1,48 @@
+# The verbs of the project. A newcomer needs two: `make run` and `make test`.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+RUN := $(UV) run --frozen
+PYTEST := $(RUN) python -m infra exec -- pytest
+
+.PHONY: help bootstrap install services services-down services-status run lint format test test-unit test-integration
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+bootstrap: ## install what a new machine lacks (uv, Debian packages, Python deps)
+	@bash infra/bootstrap.sh
+
+install: ## create .venv from uv.lock
+	@$(UV) sync --frozen --quiet
+
+services: install ## start PostgreSQL, Redis, Kafka and OpenSearch on loopback (a no-op when running)
+	@$(RUN) python -m infra up
+
+services-down: ## stop exactly the service processes `make services` started
+	@$(RUN) python -m infra down
+
+services-status: ## say which services run, where, and their memory
+	@$(RUN) python -m infra status || true
+
+run: bootstrap services ## bring the whole system up
+	@echo "Backing services are up; the environment for clients:"
+	@$(RUN) python -m infra env
+
+lint: install ## ruff lint and format check
+	@$(RUN) ruff check .
+	@$(RUN) ruff format --check .
+
+format: install ## apply ruff's fixes and formatting
+	@$(RUN) ruff check --fix .
+	@$(RUN) ruff format .
+
+test: lint test-unit test-integration ## lint, unit tests, then integration tests against the real services
+
+test-unit: install ## tests that need no service
+	@$(RUN) pytest tests/unit
+
+test-integration: services ## tests against the real services (started when they are not up)
+	@$(PYTEST) tests/integration

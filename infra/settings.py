@@ -1,0 +1,66 @@
+"""Where the backing services are: environment variables with local defaults, the one place that knows them.
+
+Every process (command service, relay, projector, query service, tests) reads its endpoints through these
+functions, called at start-up, never at import time. The defaults are the loopback ports that `make services`
+starts the local stack on; each port has its own variable for when it is taken.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra.process import ServiceError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class PortSetting:
+    """A loopback port a local service listens on, and the environment variable that changes it."""
+
+    env_var: str
+    default: int
+
+    @property
+    def value(self) -> int:
+        """The port in force: the environment variable's value, else the default."""
+        raw = os.environ.get(self.env_var, str(self.default))
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ServiceError(f"{self.env_var}={raw!r} is not a port number") from exc
+
+
+POSTGRES_PORT = PortSetting("POSTGRES_PORT", 54320)
+REDIS_PORT = PortSetting("REDIS_PORT", 63790)
+KAFKA_PORT = PortSetting("KAFKA_PORT", 19092)
+KAFKA_CONTROLLER_PORT = PortSetting("KAFKA_CONTROLLER_PORT", 19093)
+OPENSEARCH_PORT = PortSetting("OPENSEARCH_PORT", 19200)
+OPENSEARCH_TRANSPORT_PORT = PortSetting("OPENSEARCH_TRANSPORT_PORT", 19300)
+
+
+def state_root() -> Path:
+    """The one git-ignored folder holding local data, logs and pid files (`SERVICES_DIR` overrides)."""
+    return Path(os.environ.get("SERVICES_DIR", REPO_ROOT / ".services")).resolve()
+
+
+def database_url() -> str:
+    """The command database: `DATABASE_URL`, else an embedded SQLite file."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{state_root() / 'command-service' / 'db.sqlite3'}"
+
+
+def kafka_bootstrap_servers() -> str:
+    """Kafka brokers, comma-separated host:port: `KAFKA_BOOTSTRAP_SERVERS`, else the local node."""
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{KAFKA_PORT.value}"
+
+
+def opensearch_url() -> str:
+    """The OpenSearch HTTP endpoint: `OPENSEARCH_URL`, else the local node."""
+    return os.environ.get("OPENSEARCH_URL") or f"http://127.0.0.1:{OPENSEARCH_PORT.value}"
+
+
+def redis_url() -> str:
+    """Redis: `REDIS_URL`, else the local server's database 0."""
+    return os.environ.get("REDIS_URL") or f"redis://127.0.0.1:{REDIS_PORT.value}/0"

@@ -1,0 +1,53 @@
+"""Fixtures shared by every test layer."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+    """Returns a function giving a loopback port that nothing listens on right now."""
+
+    def pick() -> int:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+
+    return pick
+
+
+@pytest.fixture
+def run_infra(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Runs `python -m infra ARGS` as a user would, with its state in a temporary SERVICES_DIR.
+
+    Keyword arguments become environment variables (a value of None removes the variable).
+    """
+
+    def run(*args: str, timeout: float = 240, **env: str | None) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, "SERVICES_DIR": str(tmp_path / "services")}
+        for key, value in env.items():
+            if value is None:
+                full_env.pop(key, None)
+            else:
+                full_env[key] = value
+        return subprocess.run(
+            [sys.executable, "-m", "infra", *args],
+            cwd=REPO_ROOT,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    return run

@@ -1,0 +1,48 @@
+"""compose.yaml is valid for Docker Compose and publishes the same loopback ports as `make services`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from infra.settings import KAFKA_PORT, OPENSEARCH_PORT, POSTGRES_PORT, REDIS_PORT
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _compose() -> list[str]:
+    """`docker compose` when the v2 plugin answers, else Debian's docker-compose (validates without an engine)."""
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    pytest.fail("neither `docker compose` nor `docker-compose` is installed: run `make bootstrap`", pytrace=False)
+
+
+def _config(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*_compose(), "-f", str(path), "config"], capture_output=True, text=True, check=False)
+
+
+def test_compose_config_accepts_the_file_and_publishes_the_local_ports() -> None:
+    result = _config(REPO_ROOT / "compose.yaml")
+    assert result.returncode == 0, result.stderr
+    for service in ("postgres:", "redis:", "kafka:", "opensearch:"):
+        assert f"  {service}" in result.stdout
+    for port, container_port in (
+        (POSTGRES_PORT, 5432),
+        (REDIS_PORT, 6379),
+        (KAFKA_PORT, 9092),
+        (OPENSEARCH_PORT, 9200),
+    ):
+        assert f"127.0.0.1:{port.default}:{container_port}" in result.stdout
+
+
+def test_compose_config_rejects_an_unknown_key(tmp_path: Path) -> None:
+    broken = tmp_path / "compose.yaml"
+    broken.write_text((REPO_ROOT / "compose.yaml").read_text().replace("    image: redis:7", "    imagee: redis:7"))
+    result = _config(broken)
+    assert result.returncode != 0
+    assert "imagee" in result.stderr
