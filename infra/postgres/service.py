@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import pwd
 import shutil
@@ -40,12 +41,17 @@ class Postgres(Service):
         return self.ports[0].value
 
     @property
+    def cluster_dir(self) -> Path:
+        """Data and socket folder, owned by the server's user (see `_place_cluster`)."""
+        return (self.dir / "cluster").resolve()
+
+    @property
     def data_dir(self) -> Path:
-        return self.dir / "data"
+        return self.cluster_dir / "data"
 
     @property
     def socket_dir(self) -> Path:
-        return self.dir / "run"
+        return self.cluster_dir / "run"
 
     def run_as(self) -> str | None:
         return "postgres" if os.geteuid() == 0 else None
@@ -58,15 +64,15 @@ class Postgres(Service):
             if bin_dir is None:
                 raise ServiceError("the postgresql package installed no server under /usr/lib/postgresql")
         self._bin = bin_dir
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self._place_cluster()
         self.socket_dir.mkdir(exist_ok=True)
+        self._chown(self.socket_dir)
         if (self.data_dir / "PG_VERSION").exists():
-            self._chown(self.socket_dir)
             return
         self.data_dir.mkdir(exist_ok=True)
-        pwfile = self.dir / "pwfile"
+        pwfile = self.cluster_dir / "pwfile"
         pwfile.write_text(PASSWORD + "\n")
-        for path in (self.data_dir, self.socket_dir, pwfile):
+        for path in (self.data_dir, pwfile):
             self._chown(path)
         result = subprocess.run(
             [str(bin_dir / "initdb"), "-D", str(self.data_dir), "-U", USER, f"--pwfile={pwfile}", "-E", "UTF8",
@@ -77,6 +83,28 @@ class Postgres(Service):
         if result.returncode != 0:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             raise ServiceError(f"initdb failed:\n{result.stdout[-1500:]}{result.stderr[-1500:]}")
+
+    def _place_cluster(self) -> None:
+        """Create the cluster folder where the server's user can reach it.
+
+        As root the server runs as `postgres`, which cannot enter a private folder (a home directory, pytest's
+        temporary folders). Then the cluster lives in that user's home and `cluster` is a link to it.
+        """
+        link = self.dir / "cluster"
+        if link.exists():
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        link.mkdir()
+        self._chown(link)
+        user = self.run_as()
+        if user is None or subprocess.run(["test", "-w", str(link)], user=user, check=False).returncode == 0:
+            return
+        link.rmdir()
+        digest = hashlib.sha256(str(self.dir).encode()).hexdigest()[:12]
+        elsewhere = Path(pwd.getpwnam(user).pw_dir) / f"cqrs-cluster-{digest}"
+        elsewhere.mkdir(parents=True, exist_ok=True)
+        self._chown(elsewhere)
+        link.symlink_to(elsewhere)
 
     def _chown(self, path: Path) -> None:
         user = self.run_as()
