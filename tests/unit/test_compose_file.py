@@ -37,7 +37,7 @@ def test_compose_config_accepts_the_file_and_publishes_the_local_ports() -> None
         (KAFKA_PORT, 9092),
         (OPENSEARCH_PORT, 9200),
     ):
-        assert f"127.0.0.1:{port.default}:{container_port}" in result.stdout
+        assert f"127.0.0.1:{port.value}:{container_port}" in result.stdout  # compose reads the same variables
 
 
 def test_compose_config_rejects_an_unknown_key(tmp_path: Path) -> None:
