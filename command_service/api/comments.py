@@ -1,0 +1,56 @@
+"""Comments: read one, edit (its author), delete (its author, the post's author or staff)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from command_service.api.http import (
+    actor_of,
+    detail_response,
+    expected_version,
+    require_actor,
+    unit_of_work,
+    written_response,
+)
+from command_service.api.posts import ERRORS
+from command_service.api.serializers import CommentOutput, ErrorOutput, StrictInput, Text
+from command_service.apps.queries import comment_detail
+from command_service.services import comments
+
+
+class CommentDetailApi(APIView):
+    """A comment, seen wherever its post is seen."""
+
+    class InputSerializer(StrictInput):
+        body = Text()
+
+    def get_permissions(self) -> list:
+        return [] if self.request.method == "GET" else [IsAuthenticated()]
+
+    @extend_schema(operation_id="comment_detail", responses={200: CommentOutput, 404: ErrorOutput})
+    def get(self, request: Request, comment_id: int) -> Response:
+        return detail_response(CommentOutput(comment_detail(comment_id=comment_id, viewer=actor_of(request))).data)
+
+    @extend_schema(operation_id="comment_edit", request=InputSerializer, responses={200: CommentOutput, **ERRORS})
+    def patch(self, request: Request, comment_id: int) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        written = comments.comment_edit(
+            comment_id=comment_id, actor=require_actor(request), body=serializer.validated_data["body"],
+            expected_version=expected_version(request), uow=unit_of_work(request),
+        )  # fmt: skip
+        body = CommentOutput(comment_detail(comment_id=comment_id, viewer=actor_of(request))).data
+        return written_response(written, body)
+
+    @extend_schema(operation_id="comment_delete", responses={204: None, **ERRORS})
+    def delete(self, request: Request, comment_id: int) -> Response:
+        written = comments.comment_delete(
+            comment_id=comment_id, actor=require_actor(request), expected_version=expected_version(request),
+            uow=unit_of_work(request),
+        )  # fmt: skip
+        return written_response(written, status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,86 @@
+"""What every view needs from HTTP: the actor, the event context, If-Match, and the write response headers."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from command_service.apps.unit_of_work import DjangoUnitOfWork
+from command_service.domain.actors import Actor
+from command_service.services.unit_of_work import EventContext, Written
+
+CONSISTENCY_TOKEN_HEADER = "X-Consistency-Token"
+CORRELATION_HEADER = "X-Correlation-ID"
+_ETAG = re.compile(r'^(?:W/)?"(\d{1,12})"$')
+_CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def actor_of(request: Request) -> Actor | None:
+    """The authenticated caller, or None for an anonymous one."""
+    user = request.user
+    if user is None or not user.is_authenticated:
+        return None
+    return Actor(user_id=user.pk, is_staff=user.is_staff)
+
+
+def require_actor(request: Request) -> Actor:
+    """The authenticated caller (views that call this are behind IsAuthenticated)."""
+    actor = actor_of(request)
+    assert actor is not None, "view must require authentication"
+    return actor
+
+
+def correlation_id(request: Request) -> str:
+    """The caller's X-Correlation-ID when well-formed, else a new one."""
+    given = request.headers.get(CORRELATION_HEADER, "")
+    return given if _CORRELATION.match(given) else str(uuid.uuid4())
+
+
+def unit_of_work(request: Request) -> DjangoUnitOfWork:
+    """A unit of work whose events carry this request's correlation id and actor."""
+    actor = actor_of(request)
+    context = EventContext(
+        correlation_id=correlation_id(request),
+        causation_id=request.headers.get("Idempotency-Key") or None,
+        actor_id=str(actor.user_id) if actor else None,
+    )
+    return DjangoUnitOfWork(context)
+
+
+def expected_version(request: Request) -> int | None:
+    """The version an If-Match header names (`"3"`), None without the header; 400 for anything else."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    match = _ETAG.match(header.strip())
+    if match is None:
+        raise ValidationError({"If-Match": ['must be one entity tag such as "3", as sent in ETag']})
+    return int(match.group(1))
+
+
+def etag(version: int) -> str:
+    """The entity tag of an aggregate version."""
+    return f'"{version}"'
+
+
+def consistency_token(written: Written) -> str:
+    """`<aggregate type>:<id>:<version>`, which the query service accepts to read its own writes."""
+    return f"{written.aggregate_type}:{written.aggregate_id}:{written.version}"
+
+
+def written_response(written: Written, data: Any = None, *, status: int = 200, location: str | None = None) -> Response:
+    """A write's response: body, ETag of the new version, and the consistency token."""
+    headers = {"ETag": etag(written.version), CONSISTENCY_TOKEN_HEADER: consistency_token(written)}
+    if location:
+        headers["Location"] = location
+    return Response(data, status=status, headers=headers)
+
+
+def detail_response(data: dict[str, Any]) -> Response:
+    """A detail read's response, with the ETag of the version it shows."""
+    return Response(data, headers={"ETag": etag(data["version"])})

@@ -1,0 +1,95 @@
+"""`Idempotency-Key` on POST: a retry with the same key and body replays the first response, without a second write.
+
+The first successful response is stored in the same transaction as the write it describes, so either both exist
+or neither does. The same key with a different body is refused with 422. Keys expire after
+IDEMPOTENCY_KEY_TTL_SECONDS; an expired key starts afresh.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from command_service.api.errors import IdempotencyKeyReused
+from command_service.apps.idempotency.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+KEPT_HEADERS = ("ETag", "Location", "X-Consistency-Token")
+KEY_MAX = 255
+
+type ViewMethod = Callable[..., Response]
+
+
+def _scope(request: Request) -> str:
+    user = request.user
+    return f"user:{user.pk}" if user is not None and user.is_authenticated else "anonymous"
+
+
+def _fingerprint(request: Request) -> str:
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    data = json.loads(bytes(record.body)) if record.body else None
+    return Response(data, status=record.status_code, headers={**record.headers, REPLAYED_HEADER: "true"})
+
+
+def idempotent(view_method: ViewMethod) -> ViewMethod:
+    """Wrap a view's `post` so that an Idempotency-Key makes it safe to retry."""
+
+    @functools.wraps(view_method)
+    def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view_method(view, request, *args, **kwargs)
+        if not 0 < len(key) <= KEY_MAX or not key.isprintable():
+            raise ValidationError({HEADER: [f"must be 1 to {KEY_MAX} printable characters"]})
+        scope, fingerprint, now = _scope(request), _fingerprint(request), datetime.now(UTC)
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+                if record is not None and record.expires_at > now:
+                    return _replay(record, fingerprint)
+                if record is not None:
+                    record.delete()
+                response = view_method(view, request, *args, **kwargs)
+                if 200 <= response.status_code < 300:
+                    _remember(scope, key, fingerprint, response, now)
+                return response
+        except IntegrityError:
+            # A concurrent request with the same key committed first: this one's write was rolled back; replay.
+            record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+            if record is None:
+                raise
+            return _replay(record, fingerprint)
+
+    return wrapper
+
+
+def _remember(scope: str, key: str, fingerprint: str, response: Response, now: datetime) -> None:
+    body = JSONRenderer().render(response.data) if response.data is not None else b""
+    IdempotencyRecord.objects.create(
+        scope=scope,
+        key=key,
+        fingerprint=fingerprint,
+        status_code=response.status_code,
+        body=body,
+        headers={name: response[name] for name in KEPT_HEADERS if response.has_header(name)},
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_SECONDS),
+    )

@@ -1,0 +1,164 @@
+"""Posts: create a draft, read, edit, set tags, publish, unpublish, archive, delete; comment on one."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from command_service.api.http import (
+    actor_of,
+    detail_response,
+    expected_version,
+    require_actor,
+    unit_of_work,
+    written_response,
+)
+from command_service.api.idempotency import idempotent
+from command_service.api.serializers import CommentOutput, ErrorOutput, PostOutput, StrictInput, Text
+from command_service.apps.queries import comment_detail, post_detail
+from command_service.services import comments, posts
+from command_service.services.unit_of_work import Written
+
+ERRORS = {code: ErrorOutput for code in (400, 401, 403, 404, 409, 412, 422)}
+
+
+def _post_response(request: Request, written: Written, *, status_code: int = 200) -> Response:
+    body = PostOutput(post_detail(post_id=written.aggregate_id, viewer=actor_of(request))).data
+    location = reverse("api:post-detail", kwargs={"post_id": written.aggregate_id}, request=request)
+    return written_response(written, body, status=status_code, location=location)
+
+
+class PostCreateApi(APIView):
+    """Create a draft post; only its author sees it until it is published."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(StrictInput):
+        title = Text()
+        content = Text()
+        tags = serializers.ListField(child=Text(), required=False, default=list)
+
+    @extend_schema(operation_id="post_create", request=InputSerializer, responses={201: PostOutput, **ERRORS})
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        written = posts.post_create(
+            actor=require_actor(request), **serializer.validated_data, uow=unit_of_work(request)
+        )
+        return _post_response(request, written, status_code=status.HTTP_201_CREATED)
+
+
+class PostDetailApi(APIView):
+    """A post: anyone reads a published one, its author also a draft or archived one; its author edits it."""
+
+    class InputSerializer(StrictInput):
+        title = Text()
+        content = Text()
+
+    def get_permissions(self) -> list:
+        return [] if self.request.method == "GET" else [IsAuthenticated()]
+
+    @extend_schema(operation_id="post_detail", responses={200: PostOutput, 404: ErrorOutput})
+    def get(self, request: Request, post_id: int) -> Response:
+        return detail_response(PostOutput(post_detail(post_id=post_id, viewer=actor_of(request))).data)
+
+    @extend_schema(operation_id="post_edit", request=InputSerializer, responses={200: PostOutput, **ERRORS})
+    def patch(self, request: Request, post_id: int) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        written = posts.post_edit(
+            post_id=post_id, actor=require_actor(request), expected_version=expected_version(request),
+            uow=unit_of_work(request), **serializer.validated_data,
+        )  # fmt: skip
+        return _post_response(request, written)
+
+    @extend_schema(operation_id="post_delete", responses={204: None, **ERRORS})
+    def delete(self, request: Request, post_id: int) -> Response:
+        written = posts.post_delete(
+            post_id=post_id, actor=require_actor(request), expected_version=expected_version(request),
+            uow=unit_of_work(request),
+        )  # fmt: skip
+        return written_response(written, status=status.HTTP_204_NO_CONTENT)
+
+
+class PostTagsApi(APIView):
+    """Replace a post's tags (lower-case, at most 10)."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(StrictInput):
+        tags = serializers.ListField(child=Text())
+
+    @extend_schema(operation_id="post_tags_set", request=InputSerializer, responses={200: PostOutput, **ERRORS})
+    def put(self, request: Request, post_id: int) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        written = posts.post_tags_set(
+            post_id=post_id, actor=require_actor(request), expected_version=expected_version(request),
+            tags=serializer.validated_data["tags"], uow=unit_of_work(request),
+        )  # fmt: skip
+        return _post_response(request, written)
+
+
+class _PostTransitionApi(APIView):
+    """A status change without a body: POST to it, optionally with If-Match."""
+
+    permission_classes = [IsAuthenticated]
+    service = staticmethod(posts.post_publish)
+
+    @idempotent
+    def post(self, request: Request, post_id: int) -> Response:
+        written = self.service(
+            post_id=post_id, actor=require_actor(request), expected_version=expected_version(request),
+            uow=unit_of_work(request),
+        )  # fmt: skip
+        return _post_response(request, written)
+
+
+@extend_schema(operation_id="post_publish", request=None, responses={200: PostOutput, **ERRORS})
+class PostPublishApi(_PostTransitionApi):
+    """Publish a draft (its author)."""
+
+    service = staticmethod(posts.post_publish)
+
+
+@extend_schema(operation_id="post_unpublish", request=None, responses={200: PostOutput, **ERRORS})
+class PostUnpublishApi(_PostTransitionApi):
+    """Take a published post back to draft (its author or staff)."""
+
+    service = staticmethod(posts.post_unpublish)
+
+
+@extend_schema(operation_id="post_archive", request=None, responses={200: PostOutput, **ERRORS})
+class PostArchiveApi(_PostTransitionApi):
+    """Archive a post (its author or staff)."""
+
+    service = staticmethod(posts.post_archive)
+
+
+class CommentAddApi(APIView):
+    """Comment on a published post."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(StrictInput):
+        body = Text()
+
+    @extend_schema(operation_id="comment_add", request=InputSerializer, responses={201: CommentOutput, **ERRORS})
+    @idempotent
+    def post(self, request: Request, post_id: int) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        written = comments.comment_add(
+            post_id=post_id, actor=require_actor(request), body=serializer.validated_data["body"],
+            uow=unit_of_work(request),
+        )  # fmt: skip
+        body = CommentOutput(comment_detail(comment_id=written.aggregate_id, viewer=actor_of(request))).data
+        location = reverse("api:comment-detail", kwargs={"comment_id": written.aggregate_id}, request=request)
+        return written_response(written, body, status=status.HTTP_201_CREATED, location=location)

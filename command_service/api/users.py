@@ -1,0 +1,107 @@
+"""Users: register, obtain a token, read a profile, change one's own profile."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from command_service.api.http import (
+    detail_response,
+    expected_version,
+    require_actor,
+    unit_of_work,
+    written_response,
+)
+from command_service.api.idempotency import idempotent
+from command_service.api.serializers import ErrorOutput, StrictInput, Text, UserOutput
+from command_service.apps.queries import user_detail
+from command_service.services.users import user_profile_change, user_register
+
+
+class UserRegisterApi(APIView):
+    """Create an account."""
+
+    class InputSerializer(StrictInput):
+        username = Text()
+        password = Text(write_only=True)
+        display_name = Text()
+
+    @extend_schema(
+        operation_id="user_register",
+        request=InputSerializer,
+        responses={201: UserOutput, 400: ErrorOutput, 409: ErrorOutput, 422: ErrorOutput},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        written = user_register(**serializer.validated_data, uow=unit_of_work(request))
+        body = UserOutput(user_detail(user_id=written.aggregate_id)).data
+        location = reverse("api:user-detail", kwargs={"user_id": written.aggregate_id}, request=request)
+        return written_response(written, body, status=status.HTTP_201_CREATED, location=location)
+
+
+class TokenObtainApi(APIView):
+    """Exchange a username and password for the API token to send as `Authorization: Token <token>`."""
+
+    class InputSerializer(StrictInput):
+        username = Text()
+        password = Text(write_only=True)
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField()
+        user_id = serializers.IntegerField()
+
+    @extend_schema(operation_id="auth_token_obtain", request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(request._request, **serializer.validated_data)
+        if user is None:
+            raise AuthenticationFailed("wrong username or password")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response(self.OutputSerializer({"token": token.key, "user_id": user.pk}).data)
+
+
+class UserDetailApi(APIView):
+    """A user's public profile; its owner changes it with PATCH."""
+
+    class InputSerializer(StrictInput):
+        display_name = Text(required=False)
+        avatar_url = Text(required=False, allow_null=True)
+        bio = Text(required=False)
+
+    def get_permissions(self) -> list:
+        return [IsAuthenticated()] if self.request.method == "PATCH" else []
+
+    @extend_schema(operation_id="user_detail", responses={200: UserOutput, 404: ErrorOutput})
+    def get(self, request: Request, user_id: int) -> Response:
+        return detail_response(UserOutput(user_detail(user_id=user_id)).data)
+
+    @extend_schema(
+        operation_id="user_profile_change",
+        request=InputSerializer,
+        responses={200: UserOutput, 400: ErrorOutput, 403: ErrorOutput, 412: OpenApiResponse(ErrorOutput)},
+    )
+    def patch(self, request: Request, user_id: int) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "avatar_url" in data and data["avatar_url"] is None:
+            data["avatar_url"] = ""  # null removes the avatar, like ""
+        written = user_profile_change(
+            user_id=user_id,
+            actor=require_actor(request),
+            expected_version=expected_version(request),
+            uow=unit_of_work(request),
+            **data,
+        )
+        return written_response(written, UserOutput(user_detail(user_id=user_id)).data)

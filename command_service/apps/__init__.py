@@ -1,0 +1,1 @@
+"""Django apps of the write model: ORM models, admin, migrations and the unit of work that `services/` declares."""

@@ -1,0 +1,121 @@
+"""Django implementations of the services' repositories, and the mapping between rows and domain objects."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+
+from command_service.apps.comments.models import Comment as CommentRow
+from command_service.apps.posts.models import Post as PostRow
+from command_service.apps.posts.models import Tag
+from command_service.apps.users.models import User as UserRow
+from command_service.domain.comments import Comment
+from command_service.domain.errors import Conflict, NotFound
+from command_service.domain.posts import Post, PostStatus
+from command_service.domain.users import User
+
+
+def _save_if_unchanged(row_class: type[Model], pk: int, read_version: int, **fields: object) -> None:
+    """Update a row only if it is still at the version that was read: optimistic concurrency in one statement."""
+    updated = row_class.objects.filter(pk=pk, version=read_version).update(**fields)
+    if updated != 1:
+        raise Conflict(f"{row_class._meta.model_name} {pk} was changed concurrently: read it again and retry")
+
+
+class DjangoUsers:
+    """Users in the `users` table."""
+
+    def get(self, user_id: int) -> User:
+        try:
+            row = UserRow.objects.get(pk=user_id, is_active=True)
+        except UserRow.DoesNotExist:
+            raise NotFound(f"user {user_id} not found") from None
+        return User(row.pk, row.username, row.display_name, row.avatar_url or None, row.bio, row.is_staff, row.version)
+
+    def add(self, user: User, *, password: str) -> None:
+        taken = Conflict("the username is taken", {"username": ["is taken"]})
+        if UserRow.objects.filter(username__iexact=user.username).exists():
+            raise taken
+        try:
+            with transaction.atomic():
+                row = UserRow.objects.create_user(
+                    username=user.username, password=password, display_name=user.display_name, version=user.version
+                )
+        except IntegrityError:  # a concurrent registration won the race
+            raise taken from None
+        user.id = row.pk
+
+    def save(self, user: User) -> None:
+        _save_if_unchanged(
+            UserRow, user.id, user.version - 1,
+            display_name=user.display_name, avatar_url=user.avatar_url or "", bio=user.bio, version=user.version,
+        )  # fmt: skip
+
+
+class DjangoPosts:
+    """Posts in the `posts` table, tags through `tags`."""
+
+    def get(self, post_id: int) -> Post:
+        try:
+            row = PostRow.objects.prefetch_related("tags").get(pk=post_id)
+        except PostRow.DoesNotExist:
+            raise NotFound(f"post {post_id} not found") from None
+        return Post(
+            id=row.pk, author_id=row.author_id, title=row.title, content=row.content,
+            tags=tuple(sorted(tag.name for tag in row.tags.all())), status=PostStatus(row.status),
+            created_at=row.created_at, updated_at=row.updated_at, published_at=row.published_at, version=row.version,
+        )  # fmt: skip
+
+    def add(self, post: Post) -> None:
+        row = PostRow.objects.create(
+            author_id=post.author_id, title=post.title, content=post.content, status=post.status,
+            version=post.version, created_at=post.created_at, updated_at=post.updated_at,
+        )  # fmt: skip
+        post.id = row.pk
+        self._set_tags(row, post.tags)
+
+    def save(self, post: Post) -> None:
+        _save_if_unchanged(
+            PostRow, post.id, post.version - 1,
+            title=post.title, content=post.content, status=post.status, version=post.version,
+            updated_at=post.updated_at, published_at=post.published_at,
+        )  # fmt: skip
+        row = PostRow.objects.get(pk=post.id)
+        if tuple(sorted(row.tags.values_list("name", flat=True))) != post.tags:
+            self._set_tags(row, post.tags)
+
+    @staticmethod
+    def _set_tags(row: PostRow, names: tuple[str, ...]) -> None:
+        existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+        missing = [Tag(name=name) for name in names if name not in existing]
+        if missing:
+            Tag.objects.bulk_create(missing, ignore_conflicts=True)
+            existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+        row.tags.set([existing[name] for name in names])
+
+
+class DjangoComments:
+    """Comments in the `comments` table."""
+
+    def get(self, comment_id: int) -> Comment:
+        try:
+            row = CommentRow.objects.get(pk=comment_id)
+        except CommentRow.DoesNotExist:
+            raise NotFound(f"comment {comment_id} not found") from None
+        return Comment(
+            id=row.pk, post_id=row.post_id, author_id=row.author_id, body=row.body, created_at=row.created_at,
+            updated_at=row.updated_at, is_deleted=row.is_deleted, version=row.version,
+        )  # fmt: skip
+
+    def add(self, comment: Comment) -> None:
+        row = CommentRow.objects.create(
+            post_id=comment.post_id, author_id=comment.author_id, body=comment.body, version=comment.version,
+            created_at=comment.created_at, updated_at=comment.updated_at,
+        )  # fmt: skip
+        comment.id = row.pk
+
+    def save(self, comment: Comment) -> None:
+        _save_if_unchanged(
+            CommentRow, comment.id, comment.version - 1,
+            body=comment.body, is_deleted=comment.is_deleted, version=comment.version, updated_at=comment.updated_at,
+        )  # fmt: skip

@@ -1,0 +1,1 @@
+"""The write model's rules in plain Python: aggregates, their invariants and transitions. Never imports Django."""
