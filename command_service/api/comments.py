@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -17,7 +17,7 @@ from command_service.api.http import (
     unit_of_work,
     written_response,
 )
-from command_service.api.posts import ERRORS
+from command_service.api.schema import CHANGE_ERRORS, IF_MATCH
 from command_service.api.serializers import CommentOutput, ErrorOutput, StrictInput, Text
 from command_service.apps.queries import comment_detail
 from command_service.services import comments
@@ -26,6 +26,7 @@ from command_service.services import comments
 class CommentDetailApi(APIView):
     """A comment, seen wherever its post is seen."""
 
+    @extend_schema_serializer(component_name="CommentEdit")
     class InputSerializer(StrictInput):
         body = Text()
 
@@ -36,7 +37,12 @@ class CommentDetailApi(APIView):
     def get(self, request: Request, comment_id: int) -> Response:
         return detail_response(CommentOutput(comment_detail(comment_id=comment_id, viewer=actor_of(request))).data)
 
-    @extend_schema(operation_id="comment_edit", request=InputSerializer, responses={200: CommentOutput, **ERRORS})
+    @extend_schema(
+        operation_id="comment_edit",
+        request=InputSerializer,
+        parameters=[IF_MATCH],
+        responses={200: CommentOutput, **CHANGE_ERRORS},
+    )
     def patch(self, request: Request, comment_id: int) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -47,7 +53,7 @@ class CommentDetailApi(APIView):
         body = CommentOutput(comment_detail(comment_id=comment_id, viewer=actor_of(request))).data
         return written_response(written, body)
 
-    @extend_schema(operation_id="comment_delete", responses={204: None, **ERRORS})
+    @extend_schema(operation_id="comment_delete", parameters=[IF_MATCH], responses={204: None, **CHANGE_ERRORS})
     def delete(self, request: Request, comment_id: int) -> Response:
         written = comments.comment_delete(
             comment_id=comment_id, actor=require_actor(request), expected_version=expected_version(request),

@@ -29,11 +29,24 @@ class IdempotencyKeyReused(exceptions.APIException):
     default_detail = "this Idempotency-Key was used with a different request"
 
 
+def _messages(detail: Any, prefix: str = "") -> list[str]:
+    """Flat messages of one field; a list item's or a nested field's errors are prefixed with where they are."""
+    if isinstance(detail, dict):
+        return [
+            message
+            for key, inner in detail.items()
+            for message in _messages(inner, f"{prefix}{'item ' if isinstance(key, int) else ''}{key}: ")
+        ]
+    if isinstance(detail, list):
+        return [message for inner in detail for message in _messages(inner, prefix)]
+    return [f"{prefix}{detail}"]
+
+
 def _fields(detail: Any) -> dict[str, list[str]]:
     if isinstance(detail, dict):
-        return {name: [str(m) for m in (msgs if isinstance(msgs, list) else [msgs])] for name, msgs in detail.items()}
+        return {str(name): _messages(msgs) for name, msgs in detail.items()}
     if isinstance(detail, list):
-        return {"non_field_errors": [str(m) for m in detail]}
+        return {"non_field_errors": _messages(detail)}
     return {}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -19,16 +19,17 @@ from command_service.api.http import (
     written_response,
 )
 from command_service.api.idempotency import idempotent
+from command_service.api.schema import CHANGE_ERRORS, IDEMPOTENCY_KEY, IF_MATCH, errors
 from command_service.api.serializers import CommentOutput, ErrorOutput, PostOutput, StrictInput, Text
 from command_service.apps.queries import comment_detail, post_detail
 from command_service.services import comments, posts
 from command_service.services.unit_of_work import Written
 
-ERRORS = {code: ErrorOutput for code in (400, 401, 403, 404, 409, 412, 422)}
-
 
 def _post_response(request: Request, written: Written, *, status_code: int = 200) -> Response:
-    body = PostOutput(post_detail(post_id=written.aggregate_id, viewer=actor_of(request))).data
+    # The actor was allowed to make this change, so the response shows its result even where the read rule hides
+    # the post from them (staff unpublishing someone else's post); otherwise a committed write would answer 404.
+    body = PostOutput(post_detail(post_id=written.aggregate_id, viewer=actor_of(request), check_visibility=False)).data
     location = reverse("api:post-detail", kwargs={"post_id": written.aggregate_id}, request=request)
     return written_response(written, body, status=status_code, location=location)
 
@@ -38,12 +39,18 @@ class PostCreateApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema_serializer(component_name="PostCreate")
     class InputSerializer(StrictInput):
         title = Text()
         content = Text()
         tags = serializers.ListField(child=Text(), required=False, default=list)
 
-    @extend_schema(operation_id="post_create", request=InputSerializer, responses={201: PostOutput, **ERRORS})
+    @extend_schema(
+        operation_id="post_create",
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: PostOutput, **errors(400, 401, 422)},
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -57,6 +64,7 @@ class PostCreateApi(APIView):
 class PostDetailApi(APIView):
     """A post: anyone reads a published one, its author also a draft or archived one; its author edits it."""
 
+    @extend_schema_serializer(component_name="PostEdit")
     class InputSerializer(StrictInput):
         title = Text()
         content = Text()
@@ -68,7 +76,12 @@ class PostDetailApi(APIView):
     def get(self, request: Request, post_id: int) -> Response:
         return detail_response(PostOutput(post_detail(post_id=post_id, viewer=actor_of(request))).data)
 
-    @extend_schema(operation_id="post_edit", request=InputSerializer, responses={200: PostOutput, **ERRORS})
+    @extend_schema(
+        operation_id="post_edit",
+        request=InputSerializer,
+        parameters=[IF_MATCH],
+        responses={200: PostOutput, **CHANGE_ERRORS},
+    )
     def patch(self, request: Request, post_id: int) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -78,7 +91,7 @@ class PostDetailApi(APIView):
         )  # fmt: skip
         return _post_response(request, written)
 
-    @extend_schema(operation_id="post_delete", responses={204: None, **ERRORS})
+    @extend_schema(operation_id="post_delete", parameters=[IF_MATCH], responses={204: None, **CHANGE_ERRORS})
     def delete(self, request: Request, post_id: int) -> Response:
         written = posts.post_delete(
             post_id=post_id, actor=require_actor(request), expected_version=expected_version(request),
@@ -92,10 +105,16 @@ class PostTagsApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema_serializer(component_name="PostTags")
     class InputSerializer(StrictInput):
         tags = serializers.ListField(child=Text())
 
-    @extend_schema(operation_id="post_tags_set", request=InputSerializer, responses={200: PostOutput, **ERRORS})
+    @extend_schema(
+        operation_id="post_tags_set",
+        request=InputSerializer,
+        parameters=[IF_MATCH],
+        responses={200: PostOutput, **CHANGE_ERRORS},
+    )
     def put(self, request: Request, post_id: int) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -104,6 +123,12 @@ class PostTagsApi(APIView):
             tags=serializer.validated_data["tags"], uow=unit_of_work(request),
         )  # fmt: skip
         return _post_response(request, written)
+
+
+_TRANSITION_SCHEMA = {
+    "parameters": [IF_MATCH, IDEMPOTENCY_KEY],
+    "responses": {200: PostOutput, **CHANGE_ERRORS, **errors(422)},
+}
 
 
 class _PostTransitionApi(APIView):
@@ -121,21 +146,21 @@ class _PostTransitionApi(APIView):
         return _post_response(request, written)
 
 
-@extend_schema(operation_id="post_publish", request=None, responses={200: PostOutput, **ERRORS})
+@extend_schema_view(post=extend_schema(operation_id="post_publish", request=None, **_TRANSITION_SCHEMA))
 class PostPublishApi(_PostTransitionApi):
     """Publish a draft (its author)."""
 
     service = staticmethod(posts.post_publish)
 
 
-@extend_schema(operation_id="post_unpublish", request=None, responses={200: PostOutput, **ERRORS})
+@extend_schema_view(post=extend_schema(operation_id="post_unpublish", request=None, **_TRANSITION_SCHEMA))
 class PostUnpublishApi(_PostTransitionApi):
     """Take a published post back to draft (its author or staff)."""
 
     service = staticmethod(posts.post_unpublish)
 
 
-@extend_schema(operation_id="post_archive", request=None, responses={200: PostOutput, **ERRORS})
+@extend_schema_view(post=extend_schema(operation_id="post_archive", request=None, **_TRANSITION_SCHEMA))
 class PostArchiveApi(_PostTransitionApi):
     """Archive a post (its author or staff)."""
 
@@ -147,10 +172,16 @@ class CommentAddApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema_serializer(component_name="CommentAdd")
     class InputSerializer(StrictInput):
         body = Text()
 
-    @extend_schema(operation_id="comment_add", request=InputSerializer, responses={201: CommentOutput, **ERRORS})
+    @extend_schema(
+        operation_id="comment_add",
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: CommentOutput, **errors(400, 401, 404, 409, 422)},
+    )
     @idempotent
     def post(self, request: Request, post_id: int) -> Response:
         serializer = self.InputSerializer(data=request.data)

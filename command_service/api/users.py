@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
@@ -21,6 +21,7 @@ from command_service.api.http import (
     written_response,
 )
 from command_service.api.idempotency import idempotent
+from command_service.api.schema import IDEMPOTENCY_KEY, IF_MATCH, errors
 from command_service.api.serializers import ErrorOutput, StrictInput, Text, UserOutput
 from command_service.apps.queries import user_detail
 from command_service.services.users import user_profile_change, user_register
@@ -29,6 +30,7 @@ from command_service.services.users import user_profile_change, user_register
 class UserRegisterApi(APIView):
     """Create an account."""
 
+    @extend_schema_serializer(component_name="UserRegister")
     class InputSerializer(StrictInput):
         username = Text()
         password = Text(write_only=True)
@@ -37,7 +39,8 @@ class UserRegisterApi(APIView):
     @extend_schema(
         operation_id="user_register",
         request=InputSerializer,
-        responses={201: UserOutput, 400: ErrorOutput, 409: ErrorOutput, 422: ErrorOutput},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: UserOutput, **errors(400, 409, 422)},
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -52,15 +55,19 @@ class UserRegisterApi(APIView):
 class TokenObtainApi(APIView):
     """Exchange a username and password for the API token to send as `Authorization: Token <token>`."""
 
+    @extend_schema_serializer(component_name="TokenObtain")
     class InputSerializer(StrictInput):
         username = Text()
         password = Text(write_only=True)
 
+    @extend_schema_serializer(component_name="Token")
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
         user_id = serializers.IntegerField()
 
-    @extend_schema(operation_id="auth_token_obtain", request=InputSerializer, responses={200: OutputSerializer})
+    @extend_schema(
+        operation_id="auth_token_obtain", request=InputSerializer, responses={200: OutputSerializer, **errors(400, 401)}
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -74,6 +81,7 @@ class TokenObtainApi(APIView):
 class UserDetailApi(APIView):
     """A user's public profile; its owner changes it with PATCH."""
 
+    @extend_schema_serializer(component_name="UserProfileChange")
     class InputSerializer(StrictInput):
         display_name = Text(required=False)
         avatar_url = Text(required=False, allow_null=True)
@@ -89,7 +97,8 @@ class UserDetailApi(APIView):
     @extend_schema(
         operation_id="user_profile_change",
         request=InputSerializer,
-        responses={200: UserOutput, 400: ErrorOutput, 403: ErrorOutput, 412: OpenApiResponse(ErrorOutput)},
+        parameters=[IF_MATCH],
+        responses={200: UserOutput, **errors(400, 401, 403, 404, 409, 412)},
     )
     def patch(self, request: Request, user_id: int) -> Response:
         serializer = self.InputSerializer(data=request.data)

@@ -45,7 +45,7 @@ def check_text(errors: FieldErrors, field: str, value: str, *, max_length: int, 
 
 def check_username(errors: FieldErrors, username: str) -> None:
     """3 to 30 letters, digits or underscores."""
-    if not USERNAME_RE.match(username):
+    if not USERNAME_RE.fullmatch(username):
         errors.add("username", "must be 3 to 30 letters, digits or underscores")
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kafka import KafkaAdminClient
 
+from events.topics import ensure_topics
 from infra.jvm import java_tool, maven_classpath
 from infra.process import ServiceError
 from infra.service import Service
@@ -75,6 +76,10 @@ class Kafka(Service):
             return bool(admin.describe_cluster()["brokers"])
         finally:
             admin.close()
+
+    def after_start(self) -> None:
+        """Create the event topics with their partition counts (the broker does not auto-create topics)."""
+        ensure_topics(self.endpoint(), timeout=30)
 
     def endpoint(self) -> str:
         return f"127.0.0.1:{KAFKA_PORT.value}"

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from command_service.apps.outbox.models import OutboxEvent, RelayLease
+from command_service.apps.outbox.models import OutboxEvent, RelayLease, RelayMember
 
 
 @admin.register(OutboxEvent)
@@ -14,3 +14,8 @@ class OutboxEventAdmin(admin.ModelAdmin):
 @admin.register(RelayLease)
 class RelayLeaseAdmin(admin.ModelAdmin):
     list_display = ("shard", "owner", "expires_at")
+
+
+@admin.register(RelayMember)
+class RelayMemberAdmin(admin.ModelAdmin):
+    list_display = ("owner", "seen_at")

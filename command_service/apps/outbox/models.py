@@ -50,3 +50,16 @@ class RelayLease(models.Model):
 
     def __str__(self) -> str:
         return f"shard {self.shard} -> {self.owner or 'nobody'}"
+
+
+class RelayMember(models.Model):
+    """A relay's heartbeat: the live relays, holding shards or not, divide the shards among themselves."""
+
+    owner = models.CharField(max_length=128, primary_key=True)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "outbox_relay_members"
+
+    def __str__(self) -> str:
+        return self.owner

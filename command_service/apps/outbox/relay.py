@@ -1,0 +1,115 @@
+"""The outbox relay: publishes committed outbox rows to Kafka in per-aggregate order, then marks them sent.
+
+It never reads "rows after the last id I saw": ids are assigned before commit and transactions commit out of id
+order, so such a cursor would skip a row forever. Each pass reads every unsent row of the shards this relay
+leases, oldest first; a row that commits late is simply there on the next pass. An aggregate's rows are in id
+order because each of its changes is made on the committed previous version (see `_save_if_unchanged`).
+
+Writes never wait for Kafka: while it is down the rows pile up in the outbox, and the relay backs off and
+catches up when it returns. A crash between publishing and marking sent publishes those rows again on restart,
+with the same event_id: at-least-once delivery, made exactly-once in effect by the consumers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from django.db import close_old_connections
+
+from command_service.apps.idempotency.models import IdempotencyRecord
+from command_service.apps.outbox.leases import ShardLeases
+from command_service.apps.outbox.models import OutboxEvent
+from command_service.apps.outbox.publisher import KafkaPublisher
+from command_service.apps.outbox.wake_up import WakeUp
+
+log = logging.getLogger(__name__)
+
+
+class Publisher(Protocol):
+    """Sends outbox rows somewhere and says which ids arrived."""
+
+    def publish(self, rows: list[OutboxEvent]) -> list[int]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    """How a relay paces itself."""
+
+    batch_size: int = 500
+    poll_interval: float = 1.0  # the fallback when no wake-up arrives
+    max_backoff: float = 30.0
+    lease_ttl: timedelta = timedelta(seconds=15)
+    retention: timedelta = timedelta(days=7)
+    prune_interval: timedelta = timedelta(minutes=5)
+
+
+class OutboxRelay:
+    """One relay process's loop; several may run, each publishing the shards it leases."""
+
+    def __init__(self, publisher: Publisher | KafkaPublisher, owner: str, wake_up: WakeUp, settings: RelaySettings):
+        self.publisher = publisher
+        self.leases = ShardLeases(owner, settings.lease_ttl)
+        self.wake_up = wake_up
+        self.settings = settings
+        self._last_prune = datetime.min.replace(tzinfo=UTC)
+
+    def run_once(self) -> tuple[int, int]:
+        """One pass: refresh leases, publish a batch of pending rows, mark what arrived. Returns (pending, sent)."""
+        now = datetime.now(UTC)
+        shards = self.leases.refresh(now)
+        if not shards:
+            return 0, 0
+        pending = OutboxEvent.objects.filter(sent_at__isnull=True, shard__in=shards).order_by("id")
+        rows = list(pending[: self.settings.batch_size])
+        if not rows:
+            return 0, 0
+        delivered = self.publisher.publish(rows)
+        if delivered:
+            OutboxEvent.objects.filter(pk__in=delivered, sent_at__isnull=True).update(sent_at=datetime.now(UTC))
+            log.info("published %d events", len(delivered), extra={"count": len(delivered)})
+        return len(rows), len(delivered)
+
+    def prune(self, now: datetime) -> int:
+        """Delete sent rows older than the retention, and expired idempotency records."""
+        sent, _ = OutboxEvent.objects.filter(sent_at__lt=now - self.settings.retention).delete()
+        expired, _ = IdempotencyRecord.objects.filter(expires_at__lt=now).delete()
+        return sent + expired
+
+    def run(self, should_stop: Callable[[], bool]) -> None:
+        """Loop until `should_stop()`: publish, back off while Kafka fails, wait for a wake-up when idle."""
+        backoff = 0.0
+        try:
+            while not should_stop():
+                close_old_connections()
+                try:
+                    pending, sent = self.run_once()
+                    self._maybe_prune()
+                except Exception:
+                    log.exception("relay pass failed")
+                    pending, sent = 1, 0
+                if pending and sent < pending:  # Kafka (or the database) failed: back off, then retry
+                    backoff = min(max(backoff * 2, 0.5), self.settings.max_backoff)
+                    time.sleep(backoff)
+                    continue
+                backoff = 0.0
+                if pending < self.settings.batch_size:  # drained: wait for a commit's wake-up or the poll
+                    self.wake_up.wait(self.settings.poll_interval)
+        finally:
+            self.leases.release_all()
+            self.publisher.close()
+            self.wake_up.close()
+
+    def _maybe_prune(self) -> None:
+        now = datetime.now(UTC)
+        if now - self._last_prune >= self.settings.prune_interval:
+            self._last_prune = now
+            pruned = self.prune(now)
+            if pruned:
+                log.info("pruned %d rows", pruned, extra={"count": pruned})
