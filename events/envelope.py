@@ -1,0 +1,178 @@
+"""The envelope every event travels in, and its JSON bytes: `encode` for producers, `decode` for consumers.
+
+On the wire an event is one UTF-8 JSON object: the envelope fields, `"envelope_version": 1` (how to read the
+envelope itself; any other value is undecodable) and `payload`, the event's own fields at `schema_version`.
+
+`decode` is the only way in. It raises `UndecodableEvent` (with a reason) for anything that is not an event of this
+contract, whatever the bytes, and `UnsupportedEvent` for a well-formed event this release does not know; nothing
+else. It returns the payload lifted to the current version of its type (see `events.upcasters`), so
+`schema_version` of the result is always the current one. `encode` writes current versions only and raises
+`ValueError` for a field that does not fit the contract, `MessageTooLarge` (a ValueError) above
+`MAX_MESSAGE_BYTES`: 1 MiB, within Kafka's default `max.message.bytes`, and far above any sane post.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from events.codec import Id, ShapeError, Uuid, Version, from_json, hints_of, to_json
+from events.errors import MessageTooLarge, UndecodableEvent
+from events.types import SPECS, AggregateType, current_spec, event_spec, spec_of
+from events.upcasters import payload_lift
+
+ENVELOPE_VERSION = 1
+MAX_MESSAGE_BYTES = 1024 * 1024
+_IDENTITY = ("event_type", "schema_version")  # read first: they decide whether the rest can be read at all
+
+
+@dataclasses.dataclass(frozen=True)
+class EventEnvelope:
+    """One domain event: what happened (`payload`) to which aggregate, when, why and by whom.
+
+    Attributes:
+        event_type: what happened, `<aggregate_type>.<past tense>`, e.g. `post.published`.
+        schema_version: the version of the payload's shape for this event type.
+        aggregate_type: the kind of thing that changed; it names the Kafka topic.
+        aggregate_id: the id of the thing that changed; the Kafka message key.
+        event_id: unique per event (a UUID); consumers de-duplicate on it.
+        aggregate_version: 1, 2, 3 ... per aggregate, the order of its events; read models keep the newest.
+        occurred_at: when the command side decided the change, timezone-aware UTC.
+        correlation_id: shared by every event that one outside request caused, end to end.
+        causation_id: the id of the command, request or event that caused this one, if any.
+        actor_id: the user who acted, null for the system itself.
+        payload: an instance of the class registered for (`event_type`, `schema_version`).
+    """
+
+    event_id: Uuid
+    event_type: str
+    schema_version: Version
+    aggregate_type: AggregateType
+    aggregate_id: Id
+    aggregate_version: Version
+    occurred_at: datetime
+    correlation_id: Id
+    causation_id: Id | None
+    actor_id: Id | None
+    payload: Any
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.occurred_at, datetime) or self.occurred_at.utcoffset() != timedelta(0):
+            raise ValueError("occurred_at must be a timezone-aware UTC datetime")
+        object.__setattr__(self, "occurred_at", self.occurred_at.astimezone(UTC))
+        spec = SPECS.get((self.event_type, self.schema_version))
+        if spec is None or type(self.payload) is not spec.payload_class:
+            raise ValueError(f"payload {type(self.payload).__name__} is not {self.event_type} v{self.schema_version}")
+        if self.aggregate_type != spec.aggregate_type:
+            raise ValueError(f"{self.event_type} belongs to aggregate type {spec.aggregate_type!r}")
+        if getattr(self.payload, spec.aggregate_id_field) != self.aggregate_id:
+            raise ValueError(f"aggregate_id differs from payload.{spec.aggregate_id_field}")
+
+    @classmethod
+    def create(
+        cls,
+        payload: object,
+        *,
+        aggregate_version: int,
+        correlation_id: str,
+        causation_id: str | None = None,
+        actor_id: str | None = None,
+        occurred_at: datetime | None = None,
+        event_id: str | None = None,
+    ) -> EventEnvelope:
+        """The way to build an envelope: type, version, aggregate type and id come from the registry and payload."""
+        spec = spec_of(payload)
+        return cls(
+            event_id=event_id or str(uuid.uuid4()),
+            event_type=spec.event_type,
+            schema_version=spec.schema_version,
+            aggregate_type=spec.aggregate_type,
+            aggregate_id=getattr(payload, spec.aggregate_id_field),
+            aggregate_version=aggregate_version,
+            occurred_at=occurred_at or datetime.now(UTC),
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            actor_id=actor_id,
+            payload=payload,
+        )
+
+
+_FIELDS = [f.name for f in dataclasses.fields(EventEnvelope) if f.name != "payload"]
+
+
+def envelope_to_dict(envelope: EventEnvelope) -> dict[str, Any]:
+    """The JSON object of `envelope` (raises ValueError when a field does not fit the contract)."""
+    hints = hints_of(EventEnvelope)
+    data: dict[str, Any] = {"envelope_version": ENVELOPE_VERSION}
+    data.update((name, to_json(getattr(envelope, name), hints[name], name)) for name in _FIELDS)
+    spec = event_spec(envelope.event_type, envelope.schema_version)
+    data["payload"] = to_json(envelope.payload, spec.payload_class, "payload")
+    return data
+
+
+def envelope_from_dict(data: Any) -> EventEnvelope:
+    """The envelope a parsed JSON value stands for; raises UndecodableEvent or UnsupportedEvent, nothing else."""
+    if not isinstance(data, dict):
+        raise UndecodableEvent(f"an event is a JSON object, got {type(data).__name__}")
+    version = data.get("envelope_version")
+    if type(version) is not int or version != ENVELOPE_VERSION:
+        raise UndecodableEvent(f"unknown envelope_version {json.dumps(version)[:40]} (this release reads 1)")
+    hints = hints_of(EventEnvelope)
+    try:
+        fields = {name: _field(data, name, hints[name]) for name in _IDENTITY}
+        spec = event_spec(fields["event_type"], fields["schema_version"])
+        fields.update((name, _field(data, name, hints[name])) for name in _FIELDS if name not in _IDENTITY)
+        if "payload" not in data:
+            raise ShapeError("payload", "is missing")
+        payload = payload_lift(spec, data["payload"])
+        fields["schema_version"] = current_spec(spec.event_type).schema_version
+        return EventEnvelope(**fields, payload=payload)
+    except ValueError as exc:  # ShapeError, and the envelope's own consistency checks
+        raise UndecodableEvent(str(exc)) from None
+
+
+def _field(data: dict[str, Any], name: str, hint: Any) -> Any:
+    if name not in data:
+        raise ShapeError(name, "is missing")
+    return from_json(data[name], hint, name)
+
+
+def encode(envelope: EventEnvelope) -> bytes:
+    """The message bytes of `envelope`, compact UTF-8 JSON (raises ValueError, MessageTooLarge)."""
+    if envelope.schema_version != current_spec(envelope.event_type).schema_version:
+        raise ValueError(f"producers write the current version of {envelope.event_type} only")
+    try:
+        text = json.dumps(envelope_to_dict(envelope), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except TypeError as exc:  # a non-JSON value inside a free-form object
+        raise ValueError(str(exc)) from None
+    data = text.encode("utf-8")
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise MessageTooLarge(f"event {envelope.event_id} is {len(data)} bytes, over {MAX_MESSAGE_BYTES}")
+    return data
+
+
+def decode(data: bytes) -> EventEnvelope:
+    """The envelope in a message's bytes, payload lifted to the current version.
+
+    Raises:
+        UndecodableEvent: not an event of this contract; `reason` says why.
+        UnsupportedEvent: an unknown event type or a newer schema version than this release knows.
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise UndecodableEvent(f"a message is bytes, got {type(data).__name__}")
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise UndecodableEvent(f"message of {len(data)} bytes is over the {MAX_MESSAGE_BYTES}-byte limit")
+    try:
+        parsed = json.loads(bytes(data).decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError as exc:
+        raise UndecodableEvent(f"not UTF-8: {exc.reason} at byte {exc.start}") from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError; so are NaN and huge integers
+        raise UndecodableEvent(f"not JSON: {str(exc)[:200]}") from None
+    return envelope_from_dict(parsed)
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")

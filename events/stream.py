@@ -1,0 +1,119 @@
+"""The frames of the query service's live WebSocket stream, `/stream`: the contract live subscribers code against.
+
+Every frame is one JSON text message, an object whose `type` names the frame. The client sends `subscribe` (what
+it wants, and where to resume from); the server sends `event` for each event that became visible in the read
+model, `resync_required` when it cannot resume where asked (the client reloads over HTTP, then subscribes
+afresh), and `error` for a frame it cannot accept. Events in frames are always at their current schema version.
+The query service issue will refine the details; the shapes live here so the AsyncAPI document can publish them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any, ClassVar
+
+from events.codec import Id, ShapeError, from_json, hints_of, regex_rule, to_json
+from events.envelope import EventEnvelope, envelope_from_dict, envelope_to_dict
+from events.errors import UndecodableEvent
+from events.schemas import schema_for
+from events.types import AggregateType
+
+StreamId = Annotated[str, regex_rule("[0-9]+-[0-9]+", "must be a Redis stream id like 1700000000000-0")]
+
+
+@dataclasses.dataclass(frozen=True)
+class SubscribeFrame:
+    """Client to server: start (or restart) the subscription; an empty filter matches everything.
+
+    Attributes:
+        aggregate_types: only events of these aggregate types.
+        tags: only events of posts carrying at least one of these tags, and their comments.
+        author_id: only events of content by this user.
+        resume_from: the `position` of the last event frame received, to get what was missed since.
+    """
+
+    FRAME_TYPE: ClassVar[str] = "subscribe"
+    aggregate_types: tuple[AggregateType, ...] = ()
+    tags: tuple[str, ...] = ()
+    author_id: Id | None = None
+    resume_from: StreamId | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class EventFrame:
+    """Server to client: an event that is now visible in the read model.
+
+    Attributes:
+        position: where this frame sits in the stream (a Redis stream id); send it back as `resume_from`.
+        event: the event, payload at its current schema version.
+        document: the read-model document after the event, null when the event removed it.
+    """
+
+    FRAME_TYPE: ClassVar[str] = "event"
+    position: StreamId
+    event: EventEnvelope
+    document: dict[str, Any] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ResyncRequiredFrame:
+    """Server to client: the stream cannot resume where asked; reload over HTTP and subscribe again."""
+
+    FRAME_TYPE: ClassVar[str] = "resync_required"
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ErrorFrame:
+    """Server to client: the last client frame was not accepted; the subscription, if any, is unchanged."""
+
+    FRAME_TYPE: ClassVar[str] = "error"
+    message: str
+
+
+type Frame = SubscribeFrame | EventFrame | ResyncRequiredFrame | ErrorFrame
+CLIENT_FRAMES: tuple[type, ...] = (SubscribeFrame,)
+SERVER_FRAMES: tuple[type, ...] = (EventFrame, ResyncRequiredFrame, ErrorFrame)
+FRAMES: dict[str, type] = {cls.FRAME_TYPE: cls for cls in (*CLIENT_FRAMES, *SERVER_FRAMES)}
+
+
+def frame_to_json(frame: Frame) -> dict[str, Any]:
+    """The JSON object of a frame (raises ValueError when a field does not fit)."""
+    hints = hints_of(type(frame))
+    data: dict[str, Any] = {"type": frame.FRAME_TYPE}
+    for field in dataclasses.fields(frame):
+        value = getattr(frame, field.name)
+        if hints[field.name] is EventEnvelope:
+            if not isinstance(value, EventEnvelope):
+                raise ShapeError(field.name, "must be an EventEnvelope")
+            data[field.name] = envelope_to_dict(value)
+        else:
+            data[field.name] = to_json(value, hints[field.name], field.name)
+    return data
+
+
+def frame_from_json(data: Any) -> Frame:
+    """The frame a parsed JSON message stands for; raises UndecodableEvent (or UnsupportedEvent for its event)."""
+    cls = FRAMES.get(data.get("type")) if isinstance(data, dict) and isinstance(data.get("type"), str) else None
+    if cls is None:
+        raise UndecodableEvent(f"not a frame: type must be one of {sorted(FRAMES)}")
+    hints, kwargs = hints_of(cls), {}
+    try:
+        for field in dataclasses.fields(cls):
+            if field.name in data:
+                value = data[field.name]
+                reader = envelope_from_dict if hints[field.name] is EventEnvelope else None
+                kwargs[field.name] = reader(value) if reader else from_json(value, hints[field.name], field.name)
+            elif field.default is dataclasses.MISSING:
+                raise ShapeError(field.name, "is missing")
+        return cls(**kwargs)
+    except ValueError as exc:
+        raise UndecodableEvent(str(exc)) from None
+
+
+def frame_schema(cls: type, event_schema: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of a frame class; `event_schema` stands for its embedded event."""
+    schema = schema_for(cls, {EventEnvelope: event_schema})
+    schema["properties"] = {"type": {"const": cls.FRAME_TYPE}, **schema["properties"]}
+    schema["required"] = ["type", *schema["required"]]
+    return {"title": f"{cls.FRAME_TYPE} frame", **schema}

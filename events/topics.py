@@ -1,0 +1,179 @@
+"""The Kafka topics of the contract, defined once: one topic per aggregate type, keyed by aggregate id.
+
+Kafka orders messages within a partition only, and the partition is chosen from the key, so keying by aggregate id
+gives every aggregate its events in `aggregate_version` order: the order the projector relies on.
+
+Partition counts bound how many consumers of one group work in parallel. Adding partitions later re-maps keys
+(an aggregate's new events may overtake its old ones during the switch), so the counts carry headroom now:
+posts and comments 12 (most of the traffic; 12 splits evenly over 1, 2, 3, 4, 6 or 12 consumers), users 6 (few
+writes). Names carry no version suffix: event shapes are versioned in the envelope, and a topic would only be
+replaced to re-partition, which would be a migration with its own new names.
+
+Dead letters: one topic per consumer group, `<group>.dlq`, with 1 partition: messages are rare and an operator
+replays them in arrival order. Messages keep their original key and bytes.
+
+`ensure_topics` creates the missing topics and checks the existing ones; it is idempotent, safe to run on every
+start-up, and `python -m events.topics [--dead-letters GROUP ...]` runs it against `KAFKA_BOOTSTRAP_SERVERS`
+(default 127.0.0.1:19092). An existing topic with fewer partitions than defined is an error (parallelism and
+key placement would silently differ from the contract); more is accepted, because partitions can only grow
+and growing them is a deliberate operator decision.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from events.envelope import EventEnvelope
+from events.errors import TopicSetupError
+
+TOPIC_NAME = re.compile(r"[a-zA-Z0-9._-]{1,249}")
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic's name and the partitions it must have at least."""
+
+    name: str
+    partitions: int
+
+    def __post_init__(self) -> None:
+        if not TOPIC_NAME.fullmatch(self.name) or self.name in {".", ".."} or self.partitions < 1:
+            raise ValueError(f"invalid topic {self.name!r} with {self.partitions} partitions")
+
+
+EVENT_TOPICS: dict[str, TopicSpec] = {
+    "user": TopicSpec("content.users", 6),
+    "post": TopicSpec("content.posts", 12),
+    "comment": TopicSpec("content.comments", 12),
+}
+DEAD_LETTER_SUFFIX = ".dlq"
+DEAD_LETTER_PARTITIONS = 1
+
+
+def topic_for(aggregate_type: str) -> str:
+    """The topic that events of `aggregate_type` are written to (raises KeyError for an unknown type)."""
+    return EVENT_TOPICS[aggregate_type].name
+
+
+def message_key(envelope: EventEnvelope) -> bytes:
+    """The Kafka key of an event: its aggregate id, so each aggregate's events stay in order in one partition."""
+    return envelope.aggregate_id.encode("utf-8")
+
+
+def dead_letter_topic(consumer_group: str) -> str:
+    """The dead-letter topic of a consumer group (raises ValueError when the group makes no valid topic name)."""
+    return dead_letter_spec(consumer_group).name
+
+
+def dead_letter_spec(consumer_group: str) -> TopicSpec:
+    """The dead-letter topic of a consumer group, with its partition count."""
+    return TopicSpec(f"{consumer_group}{DEAD_LETTER_SUFFIX}", DEAD_LETTER_PARTITIONS)
+
+
+def ensure_topics(
+    bootstrap_servers: str,
+    *,
+    specs: Iterable[TopicSpec] | None = None,
+    extra: Iterable[TopicSpec] = (),
+    replication_factor: int = 1,
+    timeout: float = 30.0,
+) -> dict[str, str]:
+    """Create the missing topics and check the existing ones; idempotent.
+
+    Args:
+        bootstrap_servers: comma-separated host:port of the brokers.
+        specs: the topics to ensure, the event topics when None.
+        extra: more topics to ensure, e.g. `dead_letter_spec(group)`.
+        replication_factor: for topics created now (1 on a dev node; a deployment passes its own).
+        timeout: seconds for connecting and for each admin request.
+
+    Returns:
+        {topic name: "created" | "present"}.
+
+    Raises:
+        TopicSetupError: a topic could not be created, or exists with fewer partitions than its spec.
+    """
+    from kafka import KafkaAdminClient  # here, not at import: importing the contract needs no Kafka client
+
+    wanted = [*(EVENT_TOPICS.values() if specs is None else specs), *extra]
+    if len({spec.name for spec in wanted}) != len(wanted):
+        raise ValueError("each topic may be given once")
+    timeout_ms = int(timeout * 1000)
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap_servers,
+        client_id="events-ensure-topics",
+        request_timeout_ms=timeout_ms,
+        bootstrap_timeout_ms=timeout_ms,
+    )
+    try:
+        existing = set(admin.list_topics())
+        created = _create(admin, [s for s in wanted if s.name not in existing], replication_factor, timeout_ms)
+        _check(admin, [s for s in wanted if s.name not in created])
+    finally:
+        admin.close()
+    return {spec.name: "created" if spec.name in created else "present" for spec in wanted}
+
+
+def _create(admin: Any, missing: list[TopicSpec], replication_factor: int, timeout_ms: int) -> set[str]:
+    if not missing:
+        return set()
+    request = {s.name: {"num_partitions": s.partitions, "replication_factor": replication_factor} for s in missing}
+    response = admin.create_topics(request, timeout_ms=timeout_ms, raise_errors=False)
+    created, failed = set(), []
+    for topic in response["topics"]:
+        if topic["error_code"] == 0:
+            created.add(topic["name"])
+        elif topic["error_code"] != 36:  # 36 TOPIC_ALREADY_EXISTS: another process won the race; _check it
+            failed.append(f"{topic['name']}: error {topic['error_code']} {topic.get('error_message') or ''}".strip())
+    if failed:
+        raise TopicSetupError("could not create topics: " + "; ".join(failed))
+    admin.wait_for_topics(sorted(created), timeout_ms=timeout_ms)
+    return created
+
+
+def _check(admin: Any, specs: list[TopicSpec]) -> None:
+    if not specs:
+        return
+    described = {topic["name"]: topic for topic in admin.describe_topics([s.name for s in specs])}
+    problems = []
+    for spec in specs:
+        topic = described.get(spec.name)
+        if topic is None or topic["error_code"] != 0:
+            problems.append(f"{spec.name} cannot be described (error {topic and topic['error_code']})")
+        elif len(topic["partitions"]) < spec.partitions:
+            problems.append(
+                f"{spec.name} has {len(topic['partitions'])} partitions, the contract needs at least {spec.partitions};"
+                " add partitions (kafka-topics --alter) or recreate the topic"
+            )
+    if problems:
+        raise TopicSetupError("; ".join(problems))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m events.topics [--bootstrap-servers HOSTS] [--dead-letters GROUP ...] [--timeout SECONDS]`."""
+    parser = argparse.ArgumentParser(prog="python -m events.topics", description="Create or check the event topics.")
+    parser.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or "127.0.0.1:19092")
+    parser.add_argument("--dead-letters", action="append", default=[], metavar="GROUP", help="also GROUP's DLQ")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the brokers (default 30)")
+    args = parser.parse_args(argv)
+    from kafka.errors import KafkaError
+
+    try:
+        extra = [dead_letter_spec(group) for group in args.dead_letters]
+        result = ensure_topics(args.bootstrap_servers, extra=extra, timeout=args.timeout)
+    except (TopicSetupError, ValueError, KafkaError) as exc:
+        print(f"events.topics: {exc}", file=sys.stderr)
+        return 1
+    for name, state in result.items():
+        print(f"{name:<32} {state}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
