@@ -70,6 +70,7 @@ class DjangoPosts:
         row = PostRow.objects.create(
             author_id=post.author_id, title=post.title, content=post.content, status=post.status,
             version=post.version, created_at=post.created_at, updated_at=post.updated_at,
+            published_at=post.published_at,
         )  # fmt: skip
         post.id = row.pk
         self._set_tags(row, post.tags)

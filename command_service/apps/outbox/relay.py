@@ -59,11 +59,12 @@ class OutboxRelay:
         self.wake_up = wake_up
         self.settings = settings
         self._last_prune = datetime.min.replace(tzinfo=UTC)
+        self._shards: list[int] = []
+        self._leases_renewed = datetime.min.replace(tzinfo=UTC)
 
     def run_once(self) -> tuple[int, int]:
         """One pass: refresh leases, publish a batch of pending rows, mark what arrived. Returns (pending, sent)."""
-        now = datetime.now(UTC)
-        shards = self.leases.refresh(now)
+        shards = self._held_shards(datetime.now(UTC))
         if not shards:
             return 0, 0
         pending = OutboxEvent.objects.filter(sent_at__isnull=True, shard__in=shards).order_by("id")
@@ -75,6 +76,13 @@ class OutboxRelay:
             OutboxEvent.objects.filter(pk__in=delivered, sent_at__isnull=True).update(sent_at=datetime.now(UTC))
             log.info("published %d events", len(delivered), extra={"count": len(delivered)})
         return len(rows), len(delivered)
+
+    def _held_shards(self, now: datetime) -> list[int]:
+        """The leased shards, renewed every third of the lease's time to live rather than on every pass."""
+        if now - self._leases_renewed >= self.settings.lease_ttl / 3:
+            self._shards = self.leases.refresh(now)
+            self._leases_renewed = now
+        return self._shards
 
     def prune(self, now: datetime) -> int:
         """Delete sent rows older than the retention, and expired idempotency records."""
