@@ -7,7 +7,8 @@ UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 RUN := $(UV) run --frozen
 PYTEST := $(RUN) python -m infra exec -- pytest
 
-.PHONY: help bootstrap install services services-down services-status run lint format test test-unit test-integration
+.PHONY: help bootstrap install services services-down services-status run lint format schemas test test-unit test-api \
+	test-integration bench-command
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -39,10 +40,21 @@ format: install ## apply ruff's fixes and formatting
 	@$(RUN) ruff check --fix .
 	@$(RUN) ruff format .
 
-test: lint test-unit test-integration ## lint, unit tests, then integration tests against the real services
+schemas: install ## regenerate the committed contracts: event schemas, AsyncAPI, OpenAPI
+	@$(RUN) python -m events.schemas
+	@$(RUN) python -m events.asyncapi
+	@$(RUN) python -m command_service spectacular --file docs/openapi/command-api.yaml --validate
 
-test-unit: install ## tests that need no service
+test: lint test-unit test-api test-integration ## lint, unit and API tests, then integration tests on the real services
+
+test-unit: install ## tests that need no service and no database
 	@$(RUN) pytest tests/unit
+
+test-api: install ## API and contract tests on an in-memory SQLite database
+	@env -u DATABASE_URL $(RUN) pytest tests/api tests/contract
 
 test-integration: services ## tests against the real services (started when they are not up)
 	@$(PYTEST) tests/integration
+
+bench-command: services ## POST create with and without the outbox, and commit-to-Kafka latency
+	@$(RUN) python -m bench.command_write

@@ -35,6 +35,7 @@ class DjangoUnitOfWork(UnitOfWork):
         self._wake_up_sent = False
 
     def __enter__(self) -> Self:
+        super().__enter__()
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
         self._committed = False

@@ -65,7 +65,7 @@ def post_tags_set(
 def post_publish(*, post_id: int, actor: Actor, expected_version: int | None = None, uow: UnitOfWork) -> Written:
     """Publish a draft (author only: staff moderate, they do not publish for others)."""
     return _post_change(
-        uow, post_id=post_id, actor=actor, expected_version=expected_version, authorize=Post.ensure_can_moderate,
+        uow, post_id=post_id, actor=actor, expected_version=expected_version, authorize=Post.ensure_can_edit,
         apply=lambda post: post.publish(now=uow.now()),
     )  # fmt: skip
 

@@ -84,10 +84,13 @@ class UnitOfWork(ABC):
 
     def __init__(self, context: EventContext) -> None:
         self.context = context
+        self._now: datetime | None = None
 
     def now(self) -> datetime:
-        """The current UTC time, the one clock of a unit of work."""
-        return datetime.now(UTC)
+        """The time of this unit of work: read once, so a row's updated_at equals its event's occurred_at."""
+        if self._now is None:
+            self._now = datetime.now(UTC)
+        return self._now
 
     def record(self, payload: object, *, aggregate_version: int) -> Written:
         """Put the event of a change into the outbox of this transaction; returns what it changed."""
@@ -116,6 +119,7 @@ class UnitOfWork(ABC):
         """Drop every change and event of this unit."""
 
     def __enter__(self) -> Self:
+        self._now = None
         return self
 
     def __exit__(
