@@ -1,4 +1,17 @@
-"""Kafka in, OpenSearch out: denormalized read models, idempotent and order-safe, rebuildable, with dead letters.
+"""Kafka in, OpenSearch out: the denormalized read models of posts, comments and authors.
 
-Built under the projector issue.
+Every write is a painless scripted upsert guarded by the version of the aggregate that produced it, so applying an
+event twice, replaying a partition, or receiving an older event after a newer one never regresses a document.
+Deleted posts and comments stay as tombstones (`deleted: true`) carrying their last version: a stale event replayed
+later meets the tombstone and does nothing. (A plain delete would not do: OpenSearch forgets a deleted document's
+version after `index.gc_deletes`, 60 s by default, and a late event would then re-create the document.)
+
+Counts are exact and idempotent because a document keeps the membership they count, each member with the version
+that last touched it: a post keeps its comments (`comment_states`), an author the publication state of their posts
+and their comments. A count is the number of live members, recomputed inside the same scripted update.
+
+Cross-aggregate fields converge whatever the arrival order across topics, by writing first and reading second on
+both sides: a content document is written (and made searchable), then the author's own document is read; a user
+event writes the author document, then rewrites the content with update_by_query. Whichever side comes second sees
+the other's write. Each side keeps the newer of the two by the author's `user_version`.
 """

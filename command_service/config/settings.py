@@ -110,5 +110,6 @@ LOGGING = {
     "formatters": {"json": {"()": "command_service.config.logs.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"kafka": {"level": "WARNING"}},  # the client logs every connection at INFO
+    # The clients log every connection and request at INFO.
+    "loggers": {"kafka": {"level": "WARNING"}, "opensearch": {"level": "WARNING"}},
 }

@@ -1,0 +1,270 @@
+"""One handler per event type, through a table: each turns an event into a Plan (see `projector.plans`).
+
+Every event a handler does not change anything for is still recorded as processed by the consumer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from events.envelope import EventEnvelope
+from events.types import (
+    CommentAdded,
+    CommentDeleted,
+    CommentEdited,
+    PostCreated,
+    PostEdited,
+    PostPublished,
+    PostTagsChanged,
+    UserProfileChanged,
+    UserRegistered,
+)
+from projector.documents import author_fields, iso, text_fields
+from projector.plans import Facet, FollowUps, Lookup, Member, Plan, Rewrite, Upsert
+
+POST_DEFAULTS = {"comment_count": 0, "last_commented_at": None}
+AUTHOR_DEFAULTS = {"published_post_count": 0, "comment_count": 0, "registered": False}
+
+
+def _post_facet(event: EventEnvelope, **fields: Any) -> Facet:
+    return Facet("post_version", event.aggregate_version, {"updated_at": iso(event.occurred_at), **fields})
+
+
+def _author_of(document: dict[str, Any]) -> str | None:
+    return (document.get("author") or {}).get("id")
+
+
+def _newer_author(into_model: str, into_id: str, current_version: int) -> Callable[[dict[str, Any]], Upsert | None]:
+    """Fold an authors document into a content document when it knows a newer profile than the snapshot."""
+
+    def fold(author: dict[str, Any]) -> Upsert | None:
+        version = author.get("user_version") or 0
+        if version <= current_version:
+            return None
+        embedded = {k: author.get(k) for k in ("id", "username", "display_name", "avatar_url")}
+        return Upsert(into_model, into_id, facets=(Facet("author_version", version, {"author": embedded}),))
+
+    return fold
+
+
+def _post_state(author_id: str | None, event: EventEnvelope, published: bool) -> tuple[Upsert, ...]:
+    if author_id is None:
+        return ()
+    member = Member("post_states", "published_post_count", event.aggregate_id, event.aggregate_version, published)
+    return (Upsert("authors", author_id, members=(member,), defaults=AUTHOR_DEFAULTS),)
+
+
+# Users
+
+
+def user_changed(event: EventEnvelope) -> Plan:
+    """Registration or profile change: the author document, then every post and comment that embeds the author."""
+    payload: UserRegistered | UserProfileChanged = event.payload
+    fields = {"display_name": payload.display_name, "avatar_url": payload.avatar_url, "bio": payload.bio}
+    if isinstance(payload, UserRegistered):
+        fields["username"] = payload.username
+    fields["registered"] = True
+    primary = Upsert(
+        "authors", event.aggregate_id,
+        facets=(Facet("user_version", event.aggregate_version, fields),), defaults=AUTHOR_DEFAULTS,
+    )  # fmt: skip
+
+    def follow(author: dict[str, Any]) -> FollowUps:
+        if not author.get("username"):
+            return FollowUps()
+        embedded = {k: author.get(k) for k in ("id", "username", "display_name", "avatar_url")}
+        facet = Facet("author_version", author.get("user_version") or 0, {"author": embedded})
+        return FollowUps(
+            rewrites=tuple(Rewrite(model, {"author.id": event.aggregate_id}, facet) for model in ("posts", "comments"))
+        )
+
+    return Plan(primary, follow)
+
+
+# Posts
+
+
+def post_created(event: EventEnvelope) -> Plan:
+    """A draft: its own fields and the author snapshot, then the author's own document if it knows more."""
+    payload: PostCreated = event.payload
+    snapshot = payload.author
+    fields = {
+        **text_fields(payload.title, payload.content),
+        "tags": list(payload.tags),
+        "status": "draft",
+        "deleted": False,
+        "created_at": iso(payload.created_at),
+        "published_at": None,
+    }
+    primary = Upsert(
+        "posts", event.aggregate_id,
+        facets=(
+            _post_facet(event, **fields),
+            Facet("author_version", snapshot.user_version, {"author": author_fields(snapshot)}),
+        ),
+        defaults=POST_DEFAULTS,
+    )  # fmt: skip
+
+    def follow(post: dict[str, Any]) -> FollowUps:
+        return FollowUps(
+            upserts=_post_state(snapshot.user_id, event, published=False),
+            lookups=(
+                Lookup("authors", snapshot.user_id, _newer_author("posts", event.aggregate_id, post["author_version"])),
+            ),
+        )
+
+    return Plan(primary, follow)
+
+
+def post_edited(event: EventEnvelope) -> Plan:
+    """New title and content; comments show the post's title, so they are rewritten too."""
+    payload: PostEdited = event.payload
+    primary = Upsert(
+        "posts", event.aggregate_id, facets=(_post_facet(event, **text_fields(payload.title, payload.content)),)
+    )
+
+    def follow(post: dict[str, Any]) -> FollowUps:
+        facet = Facet("post_version", post["post_version"], {"post_title": post["title"]})
+        return FollowUps(rewrites=(Rewrite("comments", {"post_id": event.aggregate_id}, facet),))
+
+    return Plan(primary, follow)
+
+
+def post_tags_changed(event: EventEnvelope) -> Plan:
+    """New tags."""
+    payload: PostTagsChanged = event.payload
+    return Plan(Upsert("posts", event.aggregate_id, facets=(_post_facet(event, tags=list(payload.tags)),)))
+
+
+def _post_status(status: str, published: bool, **extra: Any) -> Callable[[EventEnvelope], Plan]:
+    def handle(event: EventEnvelope) -> Plan:
+        primary = Upsert("posts", event.aggregate_id, facets=(_post_facet(event, status=status, **extra),))
+
+        def follow(post: dict[str, Any]) -> FollowUps:
+            return FollowUps(upserts=_post_state(_author_of(post), event, published))
+
+        return Plan(primary, follow)
+
+    return handle
+
+
+def post_published(event: EventEnvelope) -> Plan:
+    """Public from now on."""
+    payload: PostPublished = event.payload
+    return _post_status("published", True, published_at=iso(payload.published_at))(event)
+
+
+post_unpublished = _post_status("draft", False)
+post_archived = _post_status("archived", False)
+
+
+def post_deleted(event: EventEnvelope) -> Plan:
+    """A tombstone, so stale events stay harmless; the post's comments leave the comments read model."""
+    primary = Upsert("posts", event.aggregate_id, facets=(_post_facet(event, status="deleted", deleted=True),))
+
+    def follow(post: dict[str, Any]) -> FollowUps:
+        facet = Facet("post_version", event.aggregate_version, {"post_deleted": True})
+        return FollowUps(
+            upserts=_post_state(_author_of(post), event, published=False),
+            rewrites=(Rewrite("comments", {"post_id": event.aggregate_id}, facet),),
+        )
+
+    return Plan(primary, follow)
+
+
+# Comments
+
+
+def _comment_member(event: EventEnvelope, alive: bool, at: str | None, last: str | None = None) -> Member:
+    return Member("comment_states", "comment_count", event.aggregate_id, event.aggregate_version, alive, at, last)
+
+
+def _post_into_comment(comment_id: str) -> Callable[[dict[str, Any]], Upsert | None]:
+    def fold(post: dict[str, Any]) -> Upsert | None:
+        if not post.get("post_version"):
+            return None
+        fields = {"post_title": post.get("title"), "post_deleted": bool(post.get("deleted"))}
+        return Upsert("comments", comment_id, facets=(Facet("post_version", post["post_version"], fields),))
+
+    return fold
+
+
+def comment_added(event: EventEnvelope) -> Plan:
+    """The comment with its author snapshot; then its post's count, its author's count, the post's title."""
+    payload: CommentAdded = event.payload
+    created = iso(payload.created_at)
+    fields = {"post_id": payload.post_id, "body": payload.body, "created_at": created, "deleted": False}
+    primary = Upsert(
+        "comments", event.aggregate_id,
+        facets=(
+            Facet("comment_version", event.aggregate_version, {"updated_at": iso(event.occurred_at), **fields}),
+            Facet("author_version", payload.author.user_version, {"author": author_fields(payload.author)}),
+        ),
+        defaults={"post_deleted": False},
+    )  # fmt: skip
+
+    def follow(comment: dict[str, Any]) -> FollowUps:
+        counted = _comment_member(event, True, created, last="last_commented_at")
+        return FollowUps(
+            upserts=(
+                Upsert("posts", payload.post_id, members=(counted,), defaults=POST_DEFAULTS),
+                Upsert("authors", payload.author.user_id, members=(_comment_member(event, True, created),),
+                       defaults=AUTHOR_DEFAULTS),
+            ),
+            lookups=(
+                Lookup("posts", payload.post_id, _post_into_comment(event.aggregate_id)),
+                Lookup("authors", payload.author.user_id,
+                       _newer_author("comments", event.aggregate_id, comment["author_version"])),
+            ),
+        )  # fmt: skip
+
+    return Plan(primary, follow)
+
+
+def comment_edited(event: EventEnvelope) -> Plan:
+    """A new body."""
+    payload: CommentEdited = event.payload
+    facet = Facet(
+        "comment_version", event.aggregate_version, {"body": payload.body, "updated_at": iso(event.occurred_at)}
+    )
+    return Plan(Upsert("comments", event.aggregate_id, facets=(facet,)))
+
+
+def comment_deleted(event: EventEnvelope) -> Plan:
+    """A tombstone; the post's and the author's counts drop it."""
+    payload: CommentDeleted = event.payload
+    facet = Facet("comment_version", event.aggregate_version, {"deleted": True, "updated_at": iso(event.occurred_at)})
+    primary = Upsert("comments", event.aggregate_id, facets=(facet,))
+
+    def follow(comment: dict[str, Any]) -> FollowUps:
+        counted = _comment_member(event, False, None, last="last_commented_at")
+        upserts = [Upsert("posts", payload.post_id, members=(counted,), defaults=POST_DEFAULTS)]
+        if author := _author_of(comment):
+            member = _comment_member(event, False, None)
+            upserts.append(Upsert("authors", author, members=(member,), defaults=AUTHOR_DEFAULTS))
+        return FollowUps(upserts=tuple(upserts))
+
+    return Plan(primary, follow)
+
+
+HANDLERS: dict[str, Callable[[EventEnvelope], Plan]] = {
+    "user.registered": user_changed,
+    "user.profile_changed": user_changed,
+    "post.created": post_created,
+    "post.edited": post_edited,
+    "post.tags_changed": post_tags_changed,
+    "post.published": post_published,
+    "post.unpublished": post_unpublished,
+    "post.archived": post_archived,
+    "post.deleted": post_deleted,
+    "comment.added": comment_added,
+    "comment.edited": comment_edited,
+    "comment.deleted": comment_deleted,
+}
+
+
+def plan_for(event: EventEnvelope) -> Plan | None:
+    """The plan of an event, or None for a type this projector ignores (still recorded as processed)."""
+    handler = HANDLERS.get(event.event_type)
+    return handler(event) if handler else None

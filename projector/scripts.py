@@ -1,0 +1,61 @@
+"""The one painless script every projector write goes through: version-guarded facets and counted members.
+
+Params: `id`; `defaults` (set only where absent); `facets` [{guard, version, set}] — `set` is applied and `guard`
+raised to `version` only if `version` is newer than the document's `guard`; `members` [{map, count, id, version,
+alive, at, last}] — the member's entry in `map` becomes [±version, at] if `version` is newer than the entry's, then
+`count` is recounted over live entries and `last` (when given) set to the newest `at` of a live entry. Nothing
+newer: the operation is a no-op, so replays and stale events change nothing.
+"""
+
+from __future__ import annotations
+
+from opensearchpy import OpenSearch
+
+SCRIPT_ID = "projector-apply-v1"
+
+SOURCE = """
+def s = ctx._source;
+boolean changed = false;
+if (s.id == null) { s.id = params.id; changed = true; }
+for (e in params.defaults.entrySet()) {
+  if (!s.containsKey(e.getKey())) { s[e.getKey()] = e.getValue(); changed = true; }
+}
+for (f in params.facets) {
+  def cur = s[f.guard];
+  long have = cur == null ? 0L : ((Number) cur).longValue();
+  if (((Number) f.version).longValue() > have) {
+    for (e in f.set.entrySet()) { s[e.getKey()] = e.getValue(); }
+    s[f.guard] = f.version;
+    changed = true;
+  }
+}
+for (m in params.members) {
+  if (s[m.map] == null) { s[m.map] = new HashMap(); }
+  def states = s[m.map];
+  def entry = states[m.id];
+  long have = entry == null ? 0L : ((Number) entry[0]).longValue();
+  if (have < 0L) { have = -have; }
+  long version = ((Number) m.version).longValue();
+  if (version > have) {
+    def at = m.at != null ? m.at : (entry == null ? null : entry[1]);
+    states[m.id] = [m.alive ? version : -version, at];
+    long count = 0L;
+    def last = null;
+    for (v in states.values()) {
+      if (((Number) v[0]).longValue() > 0L) {
+        count++;
+        if (v[1] != null && (last == null || ((String) v[1]).compareTo((String) last) > 0)) { last = v[1]; }
+      }
+    }
+    s[m.count] = count;
+    if (m.last != null) { s[m.last] = last; }
+    changed = true;
+  }
+}
+if (!changed) { ctx.op = 'noop'; }
+"""
+
+
+def install_scripts(client: OpenSearch) -> None:
+    """Store the script under SCRIPT_ID (idempotent); a changed script gets a new id, never an in-place edit."""
+    client.put_script(id=SCRIPT_ID, body={"script": {"lang": "painless", "source": SOURCE}})
