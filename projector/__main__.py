@@ -1,0 +1,18 @@
+"""`python -m projector COMMAND`: run the projector, inspect and replay dead letters, show status.
+
+Commands:
+    run                         consume and project until SIGTERM / Ctrl-C (several processes share partitions)
+    status                      consumer lag per partition, freshness, holds and dead letters
+    dead-letters list           every dead letter: offset, origin, kind, reason
+    dead-letters show OFFSET    one dead letter in full
+    dead-letters replay         apply the dead letters not yet replayed, in order; stops at the first that fails
+    dead-letters skip           count the next unreplayed dead letter as handled without applying it
+"""
+
+from __future__ import annotations
+
+import sys
+
+from projector.cli import main
+
+sys.exit(main(sys.argv[1:], __doc__ or ""))

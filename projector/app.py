@@ -1,0 +1,78 @@
+"""Wiring: the one place where the projector's real adapters are built from the environment (nothing at import)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import redis
+from kafka import KafkaConsumer
+from opensearchpy import OpenSearch
+
+from events.topics import EVENT_TOPICS, dead_letter_spec, ensure_topics
+from infra.settings import kafka_bootstrap_servers, opensearch_url, redis_url
+from projector.dead_letters import DeadLetterWriter
+from projector.holds import Holds
+from projector.indices import ensure_live_indices
+from projector.loop import LoopSettings, ProjectorLoop
+from projector.notices import Notices
+from projector.scripts import install_scripts
+from projector.writer import Writer
+
+
+@dataclass(frozen=True)
+class ProjectorConfig:
+    """The projector's settings, from the environment."""
+
+    group: str
+    batch_size: int
+    batch_timeout: float
+    metrics_port: int
+
+    @classmethod
+    def from_env(cls) -> ProjectorConfig:
+        """PROJECTOR_GROUP, PROJECTOR_BATCH_SIZE, PROJECTOR_BATCH_TIMEOUT (s), PROJECTOR_METRICS_PORT (0: none)."""
+        return cls(
+            group=os.environ.get("PROJECTOR_GROUP", "projector"),
+            batch_size=int(os.environ.get("PROJECTOR_BATCH_SIZE", "500")),
+            batch_timeout=float(os.environ.get("PROJECTOR_BATCH_TIMEOUT", "0.5")),
+            metrics_port=int(os.environ.get("PROJECTOR_METRICS_PORT", "9108")),
+        )
+
+
+def opensearch_client() -> OpenSearch:
+    """The OpenSearch client for OPENSEARCH_URL."""
+    return OpenSearch(opensearch_url(), timeout=60)
+
+
+def prepare(client: OpenSearch, config: ProjectorConfig) -> dict[str, str]:
+    """Idempotent start-up: topics, the live indices behind their aliases, the script, the holds index."""
+    ensure_topics(kafka_bootstrap_servers(), extra=[dead_letter_spec(config.group)])
+    targets = ensure_live_indices(client)
+    install_scripts(client)
+    Holds(client, config.group).ensure_index()
+    return targets
+
+
+def bootstrap(config: ProjectorConfig) -> ProjectorLoop:
+    """A ready loop over the live read models, subscribed to every event topic in the consumer group."""
+    client = opensearch_client()
+    targets = prepare(client, config)
+    consumer = KafkaConsumer(
+        *(spec.name for spec in EVENT_TOPICS.values()),
+        bootstrap_servers=kafka_bootstrap_servers(),
+        group_id=config.group,
+        client_id=f"{config.group}-{os.getpid()}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=config.batch_size,
+        max_poll_interval_ms=600_000,  # an OpenSearch outage may hold a batch this long before the group gives up
+    )
+    return ProjectorLoop(
+        consumer,
+        Writer(client, targets),
+        DeadLetterWriter(kafka_bootstrap_servers(), config.group),
+        Holds(client, config.group),
+        Notices(redis.Redis.from_url(redis_url()), config.group),
+        LoopSettings(batch_size=config.batch_size, batch_timeout=config.batch_timeout),
+    )

@@ -1,0 +1,199 @@
+"""The projector's command line (see `python -m projector --help`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import time
+from collections.abc import Sequence
+
+import redis
+from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
+from prometheus_client import start_http_server
+from tqdm import tqdm
+
+from events.consumer import Accepted, EventReader, Skipped
+from events.topics import EVENT_TOPICS, dead_letter_topic
+from infra.settings import kafka_bootstrap_servers, redis_url
+from projector.app import ProjectorConfig, bootstrap, opensearch_client, prepare
+from projector.dead_letters import DeadLetterRecord, record_of
+from projector.holds import Holds
+from projector.notices import Notices
+from projector.writer import Writer
+
+log = logging.getLogger("projector")
+
+
+def run(config: ProjectorConfig) -> int:
+    """Consume until SIGTERM or Ctrl-C; a batch in flight is finished and committed first."""
+    loop = bootstrap(config)
+    if config.metrics_port:
+        start_http_server(config.metrics_port, addr="127.0.0.1")
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"projector group {config.group} running", flush=True)
+    last_lag = 0.0
+    try:
+        while not stopping:
+            loop.run_once()
+            if time.monotonic() - last_lag > 5:
+                loop.update_lag()
+                last_lag = time.monotonic()
+    finally:
+        loop.consumer.close()
+        loop.dead_letters.close()
+    return 0
+
+
+def _dlq_consumer(config: ProjectorConfig, *, group: str | None) -> tuple[KafkaConsumer, TopicPartition]:
+    tp = TopicPartition(dead_letter_topic(config.group), 0)
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_bootstrap_servers(), group_id=group, enable_auto_commit=False, consumer_timeout_ms=2000
+    )
+    consumer.assign([tp])
+    committed = consumer.committed(tp) if group else None
+    consumer.seek(tp, committed or 0)
+    return consumer, tp
+
+
+def _replay_group(config: ProjectorConfig) -> str:
+    return f"{config.group}.dlq-replay"
+
+
+def dead_letters_list(config: ProjectorConfig, offset: int | None = None) -> int:
+    """Print every dead letter (or one, in full)."""
+    consumer, _ = _dlq_consumer(config, group=None)
+    for message in consumer:
+        record = record_of(message)
+        if offset is None:
+            origin = f"{record.origin.topic}[{record.origin.partition}]@{record.origin.offset}"
+            where = f"{record.offset:>6}  {record.failed_at}  {origin:<28}"
+            print(f"{where} {record.kind:<26} key={record.key}  {record.reason[:100]}")
+        elif record.offset == offset:
+            print(json.dumps(_describe(record), indent=2))
+            return 0
+    consumer.close()
+    if offset is not None:
+        print(f"no dead letter at offset {offset}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _describe(record: DeadLetterRecord) -> dict:
+    try:
+        value: object = json.loads(record.value)
+    except ValueError:
+        value = record.value.decode(errors="replace")
+    return {
+        "offset": record.offset, "key": record.key, "kind": record.kind, "reason": record.reason,
+        "failed_at": record.failed_at, "origin": vars(record.origin), "message": value,
+    }  # fmt: skip
+
+
+def dead_letters_replay(config: ProjectorConfig, *, skip_one: bool = False) -> int:
+    """Apply unreplayed dead letters in order, releasing holds as they catch up; stop at the first failure."""
+    client = opensearch_client()
+    targets = prepare(client, config)
+    writer, holds = Writer(client, targets), Holds(client, config.group)
+    notices = Notices(redis.Redis.from_url(redis_url()), config.group)
+    reader = EventReader()
+    consumer, tp = _dlq_consumer(config, group=_replay_group(config))
+    end = consumer.end_offsets([tp])[tp]
+    start = consumer.position(tp)
+    replayed = 0
+    with tqdm(total=end - start, desc="replaying dead letters", unit="msg", file=sys.stderr) as progress:
+        for message in consumer:
+            record = record_of(message)
+            if not skip_one:
+                outcome = reader.read(record.value)
+                if isinstance(outcome, Accepted):
+                    applied, failed = writer.apply([outcome.envelope])
+                    if failed:
+                        print(f"stopped at offset {record.offset}: {failed[0].reason}", file=sys.stderr)
+                        return 1
+                    notices.publish(applied)
+                elif not isinstance(outcome, Skipped):
+                    print(f"stopped at offset {record.offset}: {outcome.reason} (`dead-letters skip` passes it)",
+                          file=sys.stderr)  # fmt: skip
+                    return 1
+            holds.count(record.origin.topic, record.key, "replayed")
+            holds.release_if_caught_up(record.origin.topic, record.key)
+            consumer.commit({tp: OffsetAndMetadata(record.offset + 1, "", -1)})
+            replayed += 1
+            progress.update(1)
+            if skip_one:
+                print(f"skipped offset {record.offset}")
+                break
+    consumer.close()
+    print(f"replayed {replayed} dead letters")
+    return 0
+
+
+def status(config: ProjectorConfig) -> int:
+    """Print lag per partition, freshness, holds and unreplayed dead letters."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_bootstrap_servers(), group_id=config.group, enable_auto_commit=False
+    )
+    partitions = [
+        TopicPartition(spec.name, p)
+        for spec in EVENT_TOPICS.values()
+        for p in sorted(consumer.partitions_for_topic(spec.name) or ())
+    ]
+    ends = consumer.end_offsets(partitions)
+    total = 0
+    print(f"consumer group {config.group}")
+    for tp in partitions:
+        committed = consumer.committed(tp) or 0
+        lag = ends[tp] - committed
+        total += lag
+        print(f"  {tp.topic}[{tp.partition}]  committed {committed}  end {ends[tp]}  lag {lag}")
+    print(f"  total lag {total}")
+    consumer.close()
+    freshness = Notices(redis.Redis.from_url(redis_url()), config.group).freshness()
+    print(f"freshness: {json.dumps(freshness) if freshness else 'nothing projected yet'}")
+    client = opensearch_client()
+    holds = Holds(client, config.group)
+    if client.indices.exists(index=holds.index):
+        print(f"holds: {json.dumps(holds.stats())}")
+    dlq, _ = _dlq_consumer(config, group=_replay_group(config))
+    tp = TopicPartition(dead_letter_topic(config.group), 0)
+    written = dlq.end_offsets([tp])[tp]
+    print(f"dead letters: {written} written, {written - dlq.position(tp)} not replayed")
+    dlq.close()
+    return 0
+
+
+def main(argv: Sequence[str], usage: str) -> int:
+    """Dispatch a command line."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("kafka", "opensearch"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    config = ProjectorConfig.from_env()
+    args = list(argv)
+    match args:
+        case ["run"]:
+            return run(config)
+        case ["status"]:
+            return status(config)
+        case ["dead-letters", "list"]:
+            return dead_letters_list(config)
+        case ["dead-letters", "show", offset] if offset.isdigit():
+            return dead_letters_list(config, int(offset))
+        case ["dead-letters", "replay"]:
+            return dead_letters_replay(config)
+        case ["dead-letters", "skip"]:
+            return dead_letters_replay(config, skip_one=True)
+        case [] | ["help"] | ["-h"] | ["--help"]:
+            print(usage)
+            return 0
+        case _:
+            print(usage, file=sys.stderr)
+            return 2
