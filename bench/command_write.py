@@ -68,6 +68,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="length of each round")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--no-relay", action="store_true", help="leave the outbox unpublished (isolates the write)")
     args = parser.parse_args()
     servers = kafka_bootstrap_servers()
     logs = Path(tempfile.mkdtemp(prefix="bench-command-"))
@@ -79,10 +80,8 @@ def main() -> None:
             "gunicorn", "command_service.config.wsgi:application", "--bind", f"127.0.0.1:{port}",
             "--worker-class", "gthread", "--workers", "3", "--threads", "4", "--log-level", "warning",
         ]  # fmt: skip
-        with (
-            process(gunicorn, env, logs / "gunicorn.log"),
-            process(["python", "-m", "command_service", "outbox_relay"], env, logs / "relay.log"),
-        ):
+        relay = ["python", "-m", "command_service", "outbox_relay"] if not args.no_relay else ["sleep", "infinity"]
+        with process(gunicorn, env, logs / "gunicorn.log"), process(relay, env, logs / "relay.log"):
             wait_for_http(port)
             tokens = _register(port, args.concurrency)
             tail = CommitToKafka(servers)
@@ -104,6 +103,8 @@ def main() -> None:
     )
     print(f"  throughput with / without outbox: {ratio:.2f}")
     for label, values in (("commit -> Kafka append", tail.to_append), ("commit -> consumer", tail.to_receive)):
+        if not values:
+            continue
         ms = [value * 1000 for value in values]
         print(f"  {label:<24} {len(ms)} events  p50 {percentile(ms, 50):6.1f} ms  p99 {percentile(ms, 99):6.1f} ms")
     print(f"  (logs in {logs}; measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")

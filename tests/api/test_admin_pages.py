@@ -1,0 +1,66 @@
+"""The Django admin: a staff superuser loads the list (and a row's page) of every registered model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.db.models import Model
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from command_service.apps.outbox.models import RelayLease
+from command_service.apps.users.models import User
+from tests.api.helpers import Account
+
+REQUIRED = {
+    "users.user", "posts.post", "posts.tag", "comments.comment",
+    "outbox.outboxevent", "outbox.relaylease", "idempotency.idempotencyrecord",
+}  # fmt: skip
+REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label_lower)
+
+
+@pytest.fixture
+def admin_client(alice: Account) -> Client:
+    """A browser session of a staff superuser."""
+    User.objects.filter(pk=alice.id).update(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(User.objects.get(pk=alice.id))
+    return client
+
+
+@pytest.fixture
+def content(
+    alice: Account, make_post: Callable[..., dict[str, Any]], make_comment: Callable[..., dict[str, Any]]
+) -> None:
+    """A row in every table: users, a post with tags, a comment, events, an idempotency record, a lease."""
+    post = make_post(alice.client, tags=["python", "django"])
+    make_comment(alice.client, post["id"])
+    alice.client.post(
+        reverse("api:post-create"), {"title": "t", "content": "c"}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
+    RelayLease.objects.create(shard=0, owner="relay-1", expires_at=datetime.now(UTC))
+
+
+def test_every_required_model_is_registered() -> None:
+    assert {model._meta.label_lower for model in REGISTERED} >= REQUIRED
+
+
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda model: model._meta.label_lower)
+def test_the_changelist_and_a_change_page_load(
+    admin_client: Client, content: None, anon: APIClient, model: type[Model]
+) -> None:
+    opts = model._meta
+    changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+
+    assert admin_client.get(changelist).status_code == 200
+    assert admin_client.get(changelist, {"q": "x"}).status_code == 200
+    row = model._default_manager.first()
+    if row is not None:
+        change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk])
+        assert admin_client.get(change).status_code == 200
+    assert anon.get(changelist).status_code == 302  # to the login page

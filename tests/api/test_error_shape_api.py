@@ -1,0 +1,125 @@
+"""A sweep of every write endpoint with garbage bodies: always a 4xx of the one error shape, never a 500."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from tests.api.helpers import Account, assert_error, outbox_count
+
+FIELD_NAMES = ("username", "password", "display_name", "avatar_url", "bio", "title", "content", "tags", "body")
+
+
+def _nested(depth: int) -> str:
+    return '{"title": ' + "[" * depth + "]" * depth + "}"
+
+
+GARBAGE = {
+    "list": "[]",
+    "list of numbers": "[1, 2, 3]",
+    "null": "null",
+    "true": "true",
+    "string": '"title"',
+    "number": "42",
+    "huge float": "1e999",
+    "huge int": "123456789012345678901234567890123456789",
+    "too many digits": "9" * 5000,
+    "empty key": '{"": ""}',
+    "nested objects": json.dumps({name: {"a": {"b": [1, {"c": None}]}} for name in FIELD_NAMES}),
+    "nested lists": json.dumps({name: [[["x"]]] for name in FIELD_NAMES}),
+    "huge numbers": json.dumps({name: 10**40 for name in FIELD_NAMES}),
+    "huge floats": '{"title": 1e400, "content": -1e400, "tags": [1e400], "body": 1e400, "bio": 1e400}',
+    "nulls": json.dumps(dict.fromkeys(FIELD_NAMES)),
+    "numbers in lists": json.dumps({name: list(range(1000)) for name in FIELD_NAMES}),
+    "objects in lists": json.dumps({"tags": [{"name": "x"}] * 20}),
+    "deep nesting": _nested(800),
+    "deeper than python": _nested(50_000),
+    "truncated": '{"title": "t", "content": ',
+    "trailing garbage": '{"title": "t"} {}',
+    "duplicate keys": '{"title": 1, "title": 2}',
+    "not utf-8": '{"title": "\udcff"}',
+}
+
+# (method, route, the URL kwargs' source, whether the endpoint reads a body)
+ENDPOINTS = {
+    "user-register": ("post", "api:user-register", None, True),
+    "auth-token": ("post", "api:auth-token", None, True),
+    "user-detail": ("patch", "api:user-detail", "user_id", True),
+    "post-create": ("post", "api:post-create", None, True),
+    "post-edit": ("patch", "api:post-detail", "post_id", True),
+    "post-tags": ("put", "api:post-tags", "post_id", True),
+    "post-publish": ("post", "api:post-publish", "draft_id", False),
+    "post-unpublish": ("post", "api:post-unpublish", "post_id", False),
+    "post-archive": ("post", "api:post-archive", "post_id", False),
+    "post-delete": ("delete", "api:post-detail", "post_id", False),
+    "comment-add": ("post", "api:comment-add", "post_id", True),
+    "comment-edit": ("patch", "api:comment-detail", "comment_id", True),
+    "comment-delete": ("delete", "api:comment-detail", "comment_id", False),
+}
+IDEMPOTENT = ("user-register", "post-create", "post-publish", "post-unpublish", "post-archive", "comment-add")
+
+
+@pytest.fixture
+def targets(
+    alice: Account, make_post: Callable[..., dict[str, Any]], make_comment: Callable[..., dict[str, Any]]
+) -> dict[str, int]:
+    """Aggregates of alice's for every endpoint to act on."""
+    post_id = make_post(alice.client)["id"]
+    return {
+        "user_id": alice.id,
+        "post_id": post_id,
+        "draft_id": make_post(alice.client, publish=False)["id"],
+        "comment_id": make_comment(alice.client, post_id)["id"],
+    }
+
+
+def _send(alice: Account, targets: dict[str, int], endpoint: str, raw: str, **headers: str) -> Any:
+    method, route, kwarg, _ = ENDPOINTS[endpoint]
+    url = reverse(route, kwargs={kwarg.replace("draft_id", "post_id"): targets[kwarg]} if kwarg else None)
+    encoded = raw.encode("utf-8", "surrogateescape")
+    return alice.client.generic(method.upper(), url, encoded, content_type="application/json", **headers)
+
+
+@pytest.mark.parametrize("garbage", GARBAGE)
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_garbage_is_a_4xx_of_the_error_shape(
+    alice: Account, targets: dict[str, int], endpoint: str, garbage: str
+) -> None:
+    before = outbox_count()
+
+    response = _send(alice, targets, endpoint, GARBAGE[garbage])
+
+    if ENDPOINTS[endpoint][3]:
+        assert_error(response, 400)
+        assert outbox_count() == before
+    else:  # a change without a body does not read one: it succeeds (or is refused) as without the garbage
+        assert response.status_code in (200, 204), response.content
+
+
+@pytest.mark.parametrize("garbage", GARBAGE)
+@pytest.mark.parametrize("endpoint", IDEMPOTENT)
+def test_garbage_with_an_idempotency_key_is_a_400(
+    alice: Account, targets: dict[str, int], endpoint: str, garbage: str
+) -> None:
+    """The key makes the view read the body (to fingerprint it), even where the change itself takes none."""
+    before = outbox_count()
+
+    response = _send(alice, targets, endpoint, GARBAGE[garbage], HTTP_IDEMPOTENCY_KEY="k1")
+
+    if ENDPOINTS[endpoint][3] or response.status_code != 200:
+        assert_error(response, 400)
+        assert outbox_count() == before
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_an_empty_object_is_refused_or_a_valid_no_op(alice: Account, targets: dict[str, int], endpoint: str) -> None:
+    response = _send(alice, targets, endpoint, "{}")
+
+    if endpoint == "user-detail" or not ENDPOINTS[endpoint][3]:  # every profile field is optional
+        assert response.status_code in (200, 204), response.content
+    else:
+        assert_error(response, 400)

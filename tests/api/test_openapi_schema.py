@@ -1,0 +1,67 @@
+"""The committed OpenAPI document is what the code generates today; the schema and Swagger UI are served."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from django.urls import reverse
+from drf_spectacular.drainage import GENERATOR_STATS
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiYamlRenderer
+from drf_spectacular.validation import validate_schema
+from rest_framework.test import APIClient
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi" / "command-api.yaml"
+REGENERATE = "uv run python -m command_service spectacular --file docs/openapi/command-api.yaml --validate"
+
+
+def _generate() -> tuple[dict, bytes]:
+    """The schema and its YAML, exactly as `manage.py spectacular` makes them."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return schema, OpenApiYamlRenderer().render(schema, renderer_context={})
+
+
+def test_the_committed_schema_is_current() -> None:
+    _, generated = _generate()
+    committed = SCHEMA_FILE.read_bytes() if SCHEMA_FILE.exists() else b""
+
+    if committed != generated:
+        diff = difflib.unified_diff(
+            committed.decode().splitlines(), generated.decode().splitlines(), "committed", "generated", lineterm=""
+        )
+        excerpt = "\n".join(list(diff)[:60])
+        raise AssertionError(f"{SCHEMA_FILE.name} is out of date: regenerate it with `{REGENERATE}`\n{excerpt}")
+
+
+def test_the_schema_is_valid_openapi_and_generates_without_warnings() -> None:
+    GENERATOR_STATS.reset()
+
+    schema, _ = _generate()
+
+    validate_schema(schema)
+    assert not GENERATOR_STATS._warn_cache, dict(GENERATOR_STATS._warn_cache)
+    assert not GENERATOR_STATS._error_cache, dict(GENERATOR_STATS._error_cache)
+    operations = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
+    assert operations == {
+        "auth_token_obtain", "user_register", "user_detail", "user_profile_change",
+        "post_create", "post_detail", "post_edit", "post_delete", "post_tags_set",
+        "post_publish", "post_unpublish", "post_archive",
+        "comment_add", "comment_detail", "comment_edit", "comment_delete",
+    }  # fmt: skip
+
+
+def test_the_schema_endpoint_serves_it(anon: APIClient) -> None:
+    response = anon.get(reverse("schema"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert response.content.startswith(b"openapi: 3.")
+
+
+def test_swagger_ui_is_served(anon: APIClient) -> None:
+    response = anon.get(reverse("swagger-ui"))
+
+    assert response.status_code == 200
+    assert b"swagger-ui" in response.content
+    assert reverse("schema").encode() in response.content
