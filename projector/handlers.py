@@ -96,6 +96,7 @@ def post_created(event: EventEnvelope) -> Plan:
         "deleted": False,
         "created_at": iso(payload.created_at),
         "published_at": None,
+        "comment_facing_version": event.aggregate_version,
     }
     primary = Upsert(
         "posts", event.aggregate_id,
@@ -107,8 +108,11 @@ def post_created(event: EventEnvelope) -> Plan:
     )  # fmt: skip
 
     def follow(post: dict[str, Any]) -> FollowUps:
+        # Comments may have arrived first (another topic): they learn the post's title from this side.
+        facing = Facet("post_version", event.aggregate_version, {"post_title": payload.title, "post_deleted": False})
         return FollowUps(
             upserts=_post_state(snapshot.user_id, event, published=False),
+            rewrites=(Rewrite("comments", {"post_id": event.aggregate_id}, facing),),
             lookups=(
                 Lookup("authors", snapshot.user_id, _newer_author("posts", event.aggregate_id, post["author_version"])),
             ),
@@ -120,12 +124,11 @@ def post_created(event: EventEnvelope) -> Plan:
 def post_edited(event: EventEnvelope) -> Plan:
     """New title and content; comments show the post's title, so they are rewritten too."""
     payload: PostEdited = event.payload
-    primary = Upsert(
-        "posts", event.aggregate_id, facets=(_post_facet(event, **text_fields(payload.title, payload.content)),)
-    )
+    fields = {**text_fields(payload.title, payload.content), "comment_facing_version": event.aggregate_version}
+    primary = Upsert("posts", event.aggregate_id, facets=(_post_facet(event, **fields),))
 
     def follow(post: dict[str, Any]) -> FollowUps:
-        facet = Facet("post_version", post["post_version"], {"post_title": post["title"]})
+        facet = Facet("post_version", event.aggregate_version, {"post_title": payload.title})
         return FollowUps(rewrites=(Rewrite("comments", {"post_id": event.aggregate_id}, facet),))
 
     return Plan(primary, follow)
@@ -161,7 +164,8 @@ post_archived = _post_status("archived", False)
 
 def post_deleted(event: EventEnvelope) -> Plan:
     """A tombstone, so stale events stay harmless; the post's comments leave the comments read model."""
-    primary = Upsert("posts", event.aggregate_id, facets=(_post_facet(event, status="deleted", deleted=True),))
+    fields = {"status": "deleted", "deleted": True, "comment_facing_version": event.aggregate_version}
+    primary = Upsert("posts", event.aggregate_id, facets=(_post_facet(event, **fields),))
 
     def follow(post: dict[str, Any]) -> FollowUps:
         facet = Facet("post_version", event.aggregate_version, {"post_deleted": True})
@@ -182,10 +186,11 @@ def _comment_member(event: EventEnvelope, alive: bool, at: str | None, last: str
 
 def _post_into_comment(comment_id: str) -> Callable[[dict[str, Any]], Upsert | None]:
     def fold(post: dict[str, Any]) -> Upsert | None:
-        if not post.get("post_version"):
+        """The post's title and deletion, versioned by the last post event that changed either."""
+        if not post.get("comment_facing_version"):
             return None
         fields = {"post_title": post.get("title"), "post_deleted": bool(post.get("deleted"))}
-        return Upsert("comments", comment_id, facets=(Facet("post_version", post["post_version"], fields),))
+        return Upsert("comments", comment_id, facets=(Facet("post_version", post["comment_facing_version"], fields),))
 
     return fold
 

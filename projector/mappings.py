@@ -69,6 +69,7 @@ POSTS = ReadModel(
             "updated_at": {"type": "date"},
             "published_at": {"type": "date"},
             "post_version": {"type": "integer"},
+            "comment_facing_version": {"type": "integer"},  # last version that changed what comments show
             "comment_states": STATE,
         }
     },

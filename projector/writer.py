@@ -1,8 +1,9 @@
 """Carrying plans out against OpenSearch: bulk upserts in rounds, follow-ups, rewrites; retries and per-item errors.
 
 A batch is applied in rounds: round k holds the k-th event of each aggregate in the batch, so an aggregate whose
-event fails is not advanced past it by its next event in the same bulk request. Every bulk request waits until its
-writes are searchable (`refresh=wait_for`) before the next stage reads, which is what makes the cross-aggregate
+event fails is not advanced past it by its next event in the same bulk request. Every bulk request makes its writes
+searchable (`refresh=true`: a batch is visible at once, not after the next periodic refresh) before the next stage
+reads, which is what makes the cross-aggregate
 "write first, read second" rule hold (see the package docstring).
 
 Transient failures (429, 5xx, connection errors) are retried with backoff for as long as it takes: an OpenSearch
@@ -146,7 +147,7 @@ class Writer:
                 if want_source:
                     action["_source"] = True
                 body.append(action)
-            response = self._call(lambda body=body: self.client.bulk(body=body, refresh="wait_for"))
+            response = self._call(lambda body=body: self.client.bulk(body=body, refresh="true"))
             attempts += 1
             retry = []
             for i, item in zip(pending, response["items"], strict=True):

@@ -1,0 +1,133 @@
+"""Fixtures for the projector on a real OpenSearch: private read models per test, and event streams recorded from
+the command service's own code (services + the Django unit of work + the outbox), never hand-written documents."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from opensearchpy import OpenSearch
+
+from command_service.apps.outbox.models import OutboxEvent
+from command_service.apps.unit_of_work import DjangoUnitOfWork
+from command_service.domain.actors import Actor
+from command_service.services import comments, posts, users
+from command_service.services.unit_of_work import EventContext
+from events.envelope import EventEnvelope, decode
+from projector.indices import ensure_live_indices
+from projector.scripts import install_scripts
+from projector.writer import Writer
+
+
+@dataclass
+class ReadModels:
+    """One private set of read-model indices."""
+
+    client: OpenSearch
+    targets: dict[str, str]
+    prefix: str
+
+    def writer(self) -> Writer:
+        return Writer(self.client, self.targets)
+
+    def snapshot(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every document of every read model, by id."""
+        out = {}
+        for model, target in self.targets.items():
+            self.client.indices.refresh(index=target)
+            hits = self.client.search(index=target, body={"size": 10_000, "query": {"match_all": {}}})["hits"]["hits"]
+            out[model] = {hit["_id"]: hit["_source"] for hit in hits}
+        return out
+
+    def doc(self, model: str, doc_id: str) -> dict[str, Any]:
+        return self.client.get(index=self.targets[model], id=doc_id)["_source"]
+
+
+@pytest.fixture
+def new_read_models(opensearch_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], ReadModels]]:
+    """Returns a factory of fresh read models (a new index prefix each call), all deleted at the end."""
+    client = OpenSearch(opensearch_url, timeout=60)
+    prefixes: list[str] = []
+
+    def make() -> ReadModels:
+        prefix = f"test-{uuid.uuid4().hex[:10]}-"
+        prefixes.append(prefix)
+        monkeypatch.setenv("PROJECTOR_INDEX_PREFIX", prefix)
+        targets = ensure_live_indices(client, prefix)
+        install_scripts(client)
+        return ReadModels(client, targets, prefix)
+
+    yield make
+    for prefix in prefixes:
+        client.indices.delete(index=f"{prefix}*")
+    client.close()
+
+
+def uow() -> DjangoUnitOfWork:
+    return DjangoUnitOfWork(EventContext(correlation_id=str(uuid.uuid4())))
+
+
+@dataclass
+class Scenario:
+    """What the recorded story did, for assertions."""
+
+    ada: Actor
+    bob: Actor
+    post_ids: dict[str, int]
+    comment_ids: dict[str, int]
+    events: list[EventEnvelope]
+
+
+def record_scenario() -> Scenario:
+    """A story touching every event type: renames mid-way, a deleted post with comments, a deleted comment."""
+    ada = Actor(
+        users.user_register(username="ada", password="correct-horse", display_name="Ada", uow=uow()).aggregate_id
+    )
+    bob = Actor(
+        users.user_register(username="bob", password="correct-horse", display_name="Bob", uow=uow()).aggregate_id
+    )
+    ids: dict[str, int] = {}
+
+    def create(name: str, author: Actor, *tags: str) -> int:
+        ids[name] = posts.post_create(
+            actor=author, title=name.title(), content=f"{name} " * 300, tags=list(tags), uow=uow()
+        ).aggregate_id
+        return ids[name]
+
+    first = create("first", ada, "python")
+    posts.post_edit(post_id=first, actor=ada, title="First, edited", content="Running words. " * 50, uow=uow())
+    posts.post_publish(post_id=first, actor=ada, uow=uow())
+    comment_ids = {
+        "kept": comments.comment_add(post_id=first, actor=bob, body="Nice", uow=uow()).aggregate_id,
+        "edited": comments.comment_add(post_id=first, actor=bob, body="Typo", uow=uow()).aggregate_id,
+        "removed": comments.comment_add(post_id=first, actor=ada, body="Oops", uow=uow()).aggregate_id,
+    }
+    comments.comment_edit(comment_id=comment_ids["edited"], actor=bob, body="Fixed", uow=uow())
+    comments.comment_delete(comment_id=comment_ids["removed"], actor=ada, uow=uow())
+    users.user_profile_change(
+        user_id=ada.user_id, actor=ada, display_name="Ada L.", avatar_url="https://img.example/ada.png", uow=uow()
+    )
+    posts.post_tags_set(post_id=first, actor=ada, tags=["python", "django"], uow=uow())
+    second = create("second", ada)
+    posts.post_publish(post_id=second, actor=ada, uow=uow())
+    posts.post_unpublish(post_id=second, actor=ada, uow=uow())
+    third = create("third", bob)
+    posts.post_archive(post_id=third, actor=bob, uow=uow())
+    doomed = create("doomed", bob, "gone")
+    posts.post_publish(post_id=doomed, actor=bob, uow=uow())
+    comment_ids["orphan"] = comments.comment_add(post_id=doomed, actor=ada, body="Soon gone", uow=uow()).aggregate_id
+    posts.post_delete(post_id=doomed, actor=bob, uow=uow())
+    later = create("later", ada, "news")
+    posts.post_publish(post_id=later, actor=ada, uow=uow())
+    comment_ids["late"] = comments.comment_add(post_id=later, actor=bob, body="First!", uow=uow()).aggregate_id
+    users.user_profile_change(user_id=bob.user_id, actor=bob, bio="Writes things", uow=uow())
+    events = [decode(bytes(row.payload)) for row in OutboxEvent.objects.order_by("id")]
+    return Scenario(ada, bob, ids, comment_ids, events)
+
+
+@pytest.fixture
+def scenario(transactional_db: None) -> Scenario:
+    return record_scenario()
