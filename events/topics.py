@@ -56,9 +56,23 @@ DEAD_LETTER_SUFFIX = ".dlq"
 DEAD_LETTER_PARTITIONS = 1
 
 
+def topic_prefix() -> str:
+    """`EVENTS_TOPIC_PREFIX`, read at each call: lets test runs and side-by-side deployments share one cluster.
+
+    Empty in production; the contract's topic names (and the AsyncAPI document) are the unprefixed ones.
+    """
+    return os.environ.get("EVENTS_TOPIC_PREFIX", "")
+
+
+def event_topics() -> dict[str, TopicSpec]:
+    """{aggregate type: its topic}, with the prefix in force."""
+    prefix = topic_prefix()
+    return {kind: TopicSpec(prefix + spec.name, spec.partitions) for kind, spec in EVENT_TOPICS.items()}
+
+
 def topic_for(aggregate_type: str) -> str:
     """The topic that events of `aggregate_type` are written to (raises KeyError for an unknown type)."""
-    return EVENT_TOPICS[aggregate_type].name
+    return topic_prefix() + EVENT_TOPICS[aggregate_type].name
 
 
 def message_key(envelope: EventEnvelope) -> bytes:
@@ -73,7 +87,7 @@ def dead_letter_topic(consumer_group: str) -> str:
 
 def dead_letter_spec(consumer_group: str) -> TopicSpec:
     """The dead-letter topic of a consumer group, with its partition count."""
-    return TopicSpec(f"{consumer_group}{DEAD_LETTER_SUFFIX}", DEAD_LETTER_PARTITIONS)
+    return TopicSpec(f"{topic_prefix()}{consumer_group}{DEAD_LETTER_SUFFIX}", DEAD_LETTER_PARTITIONS)
 
 
 def ensure_topics(
@@ -101,7 +115,7 @@ def ensure_topics(
     """
     from kafka import KafkaAdminClient  # here, not at import: importing the contract needs no Kafka client
 
-    wanted = [*(EVENT_TOPICS.values() if specs is None else specs), *extra]
+    wanted = [*(event_topics().values() if specs is None else specs), *extra]
     if len({spec.name for spec in wanted}) != len(wanted):
         raise ValueError("each topic may be given once")
     timeout_ms = int(timeout * 1000)

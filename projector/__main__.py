@@ -1,8 +1,10 @@
-"""`python -m projector COMMAND`: run the projector, inspect and replay dead letters, show status.
+"""`python -m projector COMMAND`: run the projector, inspect and replay dead letters, show status, verify.
 
 Commands:
     run                         consume and project until SIGTERM / Ctrl-C (several processes share partitions)
     status                      consumer lag per partition, freshness, holds and dead letters
+    verify [--limit N]          compare every read-model document with the command database; list missing, extra
+                                and stale ones (at most N per read model and kind, default 20); exit 1 on any
     dead-letters list           every dead letter: offset, origin, kind, reason
     dead-letters show OFFSET    one dead letter in full
     dead-letters replay         apply the dead letters not yet replayed, in order; stops at the first that fails

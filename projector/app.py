@@ -9,7 +9,7 @@ import redis
 from kafka import KafkaConsumer
 from opensearchpy import OpenSearch
 
-from events.topics import EVENT_TOPICS, dead_letter_spec, ensure_topics
+from events.topics import dead_letter_spec, ensure_topics, event_topics
 from infra.settings import kafka_bootstrap_servers, opensearch_url, redis_url
 from projector.dead_letters import DeadLetterWriter
 from projector.holds import Holds
@@ -59,7 +59,7 @@ def bootstrap(config: ProjectorConfig) -> ProjectorLoop:
     client = opensearch_client()
     targets = prepare(client, config)
     consumer = KafkaConsumer(
-        *(spec.name for spec in EVENT_TOPICS.values()),
+        *(spec.name for spec in event_topics().values()),
         bootstrap_servers=kafka_bootstrap_servers(),
         group_id=config.group,
         client_id=f"{config.group}-{os.getpid()}",

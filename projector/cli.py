@@ -15,15 +15,20 @@ from prometheus_client import start_http_server
 from tqdm import tqdm
 
 from events.consumer import Accepted, EventReader, Skipped
-from events.topics import EVENT_TOPICS, dead_letter_topic
+from events.topics import dead_letter_topic, event_topics
 from infra.settings import kafka_bootstrap_servers, redis_url
 from projector.app import ProjectorConfig, bootstrap, opensearch_client, prepare
 from projector.dead_letters import DeadLetterRecord, record_of
 from projector.holds import Holds
+from projector.indices import alias_of
+from projector.mappings import READ_MODELS
 from projector.notices import Notices
+from projector.source import CommandSource
+from projector.verify import verify
 from projector.writer import Writer
 
 log = logging.getLogger("projector")
+VERIFY_LIMIT = 20  # mismatches listed per read model and kind unless --limit says otherwise
 
 
 def run(config: ProjectorConfig) -> int:
@@ -137,6 +142,20 @@ def dead_letters_replay(config: ProjectorConfig, *, skip_one: bool = False) -> i
     return 0
 
 
+def verify_command(limit: int) -> int:
+    """Compare the live read models with the command database; 1 on any mismatch (see `projector.verify`)."""
+    client = opensearch_client()
+    targets = {model.name: alias_of(model) for model in READ_MODELS}
+    absent = [alias for alias in targets.values() if not client.indices.exists_alias(name=alias)]
+    if absent:
+        print(f"no read model behind {', '.join(absent)}: nothing to verify", file=sys.stderr)
+        return 2
+    with CommandSource() as source:
+        report = verify(client, targets, source, limit=limit, progress=True)
+    print(report.text())
+    return 0 if report.ok else 1
+
+
 def status(config: ProjectorConfig) -> int:
     """Print lag per partition, freshness, holds and unreplayed dead letters."""
     consumer = KafkaConsumer(
@@ -144,7 +163,7 @@ def status(config: ProjectorConfig) -> int:
     )
     partitions = [
         TopicPartition(spec.name, p)
-        for spec in EVENT_TOPICS.values()
+        for spec in event_topics().values()
         for p in sorted(consumer.partitions_for_topic(spec.name) or ())
     ]
     ends = consumer.end_offsets(partitions)
@@ -183,6 +202,10 @@ def main(argv: Sequence[str], usage: str) -> int:
             return run(config)
         case ["status"]:
             return status(config)
+        case ["verify"]:
+            return verify_command(VERIFY_LIMIT)
+        case ["verify", "--limit", limit] if limit.isdigit():
+            return verify_command(int(limit))
         case ["dead-letters", "list"]:
             return dead_letters_list(config)
         case ["dead-letters", "show", offset] if offset.isdigit():

@@ -10,11 +10,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
 import pytest
+from kafka import KafkaAdminClient
+
+from events.topics import ensure_topics
 
 HOW_TO_START = "start the services with `make services` (or run the whole suite with `make test`)"
 
@@ -77,15 +81,28 @@ def redis_url(containers: ExitStack) -> str:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap_servers(containers: ExitStack) -> str:
-    """Kafka bootstrap servers (`KAFKA_BOOTSTRAP_SERVERS`)."""
+def kafka_bootstrap_servers(containers: ExitStack) -> Iterator[str]:
+    """Kafka bootstrap servers (`KAFKA_BOOTSTRAP_SERVERS`), with event topics of this run's own.
+
+    Every test run writes and reads topics under a fresh EVENTS_TOPIC_PREFIX (inherited by the processes tests
+    start), so runs never see each other's events, nor those of a `make run` on the same machine. They are
+    deleted at the end of the run.
+    """
 
     def start(stack: ExitStack) -> str:
         from testcontainers.community.kafka import KafkaContainer
 
         return _started(stack, KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft()).get_bootstrap_server()
 
-    return _endpoint("KAFKA_BOOTSTRAP_SERVERS", containers, start)
+    servers = _endpoint("KAFKA_BOOTSTRAP_SERVERS", containers, start)
+    prefix = f"test-{uuid.uuid4().hex[:8]}."
+    os.environ["EVENTS_TOPIC_PREFIX"] = prefix
+    ensure_topics(servers)
+    yield servers
+    admin = KafkaAdminClient(bootstrap_servers=servers)
+    admin.delete_topics([topic for topic in admin.list_topics() if topic.startswith(prefix)])
+    admin.close()
+    del os.environ["EVENTS_TOPIC_PREFIX"]
 
 
 @pytest.fixture(scope="session")

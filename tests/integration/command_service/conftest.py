@@ -21,7 +21,7 @@ from command_service.domain.actors import Actor
 from command_service.services import posts, users
 from command_service.services.unit_of_work import EventContext
 from events.envelope import EventEnvelope, decode
-from events.topics import EVENT_TOPICS
+from events.topics import event_topics
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -68,7 +68,7 @@ class KafkaTail:
         self.consumer = KafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False, consumer_timeout_ms=1000)
         self.partitions = [
             TopicPartition(spec.name, p)
-            for spec in EVENT_TOPICS.values()
+            for spec in event_topics().values()
             for p in sorted(self.consumer.partitions_for_topic(spec.name) or ())
         ]
         self.consumer.assign(self.partitions)

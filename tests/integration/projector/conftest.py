@@ -81,14 +81,15 @@ class Scenario:
     events: list[EventEnvelope]
 
 
+def register(name: str) -> Actor:
+    """A new user, through the real service."""
+    written = users.user_register(username=name, password="correct-horse", display_name=name.title(), uow=uow())
+    return Actor(written.aggregate_id)
+
+
 def record_scenario() -> Scenario:
     """A story touching every event type: renames mid-way, a deleted post with comments, a deleted comment."""
-    ada = Actor(
-        users.user_register(username="ada", password="correct-horse", display_name="Ada", uow=uow()).aggregate_id
-    )
-    bob = Actor(
-        users.user_register(username="bob", password="correct-horse", display_name="Bob", uow=uow()).aggregate_id
-    )
+    ada, bob = register("ada"), register("bob")
     ids: dict[str, int] = {}
 
     def create(name: str, author: Actor, *tags: str) -> int:

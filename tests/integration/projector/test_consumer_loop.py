@@ -1,0 +1,160 @@
+"""The projector's consumer loop on real Kafka, OpenSearch and Redis: poison events are dead-lettered with their
+reason and origin, the stream keeps moving, a held aggregate's later events wait, and a replay applies them in order.
+
+Events come from the command service's own code, published by the real outbox relay.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from kafka import KafkaProducer
+
+from command_service.apps.outbox.models import OutboxEvent
+from command_service.apps.outbox.publisher import KafkaPublisher
+from command_service.apps.outbox.relay import OutboxRelay, RelaySettings
+from command_service.apps.outbox.wake_up import SleepWakeUp
+from command_service.services import posts
+from events.topics import topic_for
+from projector.app import ProjectorConfig, bootstrap
+from projector.loop import ProjectorLoop
+from projector.notices import NOTICE_STREAM
+from tests.integration.projector.conftest import register, uow
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def group(monkeypatch: pytest.MonkeyPatch) -> str:
+    name = f"projector-test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("PROJECTOR_GROUP", name)
+    monkeypatch.setenv("PROJECTOR_INDEX_PREFIX", f"{name}-")
+    return name
+
+
+@pytest.fixture
+def loop(group: str, opensearch_url: str, kafka_bootstrap_servers: str, redis_url: str) -> Iterator[ProjectorLoop]:
+    loop = bootstrap(ProjectorConfig(group=group, batch_size=200, batch_timeout=0.3, metrics_port=0))
+    yield loop
+    loop.consumer.close()
+    loop.dead_letters.close()
+    loop.writer.client.indices.delete(index=f"{group}-*")
+
+
+def publish_outbox(servers: str) -> None:
+    """Run the real relay until the outbox is drained."""
+    relay = OutboxRelay(KafkaPublisher(servers), "test-relay", SleepWakeUp(), RelaySettings())
+    while OutboxEvent.objects.filter(sent_at__isnull=True).exists():
+        relay.run_once()
+    relay.publisher.close()
+
+
+def drain(loop: ProjectorLoop, quiet_passes: int = 3) -> None:
+    """Run batches until the group is assigned and several passes in a row find nothing."""
+    quiet, deadline = 0, time.monotonic() + 120
+    while quiet < quiet_passes and time.monotonic() < deadline:
+        result = loop.run_once()
+        quiet = quiet + 1 if result.records == 0 and loop.consumer.assignment() else 0
+
+
+def cli(group: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PROJECTOR_GROUP": group, "PROJECTOR_INDEX_PREFIX": f"{group}-"}
+    return subprocess.run(
+        [sys.executable, "-m", "projector", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def title_of(loop: ProjectorLoop, post_id: int) -> str:
+    return loop.writer.client.get(index=loop.writer.targets["posts"], id=str(post_id))["_source"]["title"]
+
+
+def test_poison_events_are_dead_lettered_held_and_replayed_in_order(
+    transactional_db: None, loop: ProjectorLoop, group: str, kafka_bootstrap_servers: str, redis_url: str
+) -> None:
+    author = register(f"poe{uuid.uuid4().hex[:6]}")
+    held_post = posts.post_create(actor=author, title="v1", content="c", tags=[], uow=uow()).aggregate_id
+    other_post = posts.post_create(actor=author, title="other v1", content="c", tags=[], uow=uow()).aggregate_id
+    publish_outbox(kafka_bootstrap_servers)
+    drain(loop)
+    assert title_of(loop, held_post) == "v1"
+
+    # The posts index refuses writes (as it would with a full disk): the event fails and is dead-lettered.
+    posts_index = loop.writer.targets["posts"]
+    loop.writer.client.indices.put_settings(index=posts_index, body={"index": {"blocks.write": True}})
+    try:
+        posts.post_edit(post_id=held_post, actor=author, title="v2", content="c", uow=uow())
+        publish_outbox(kafka_bootstrap_servers)
+        drain(loop)
+    finally:
+        loop.writer.client.indices.put_settings(index=posts_index, body={"index": {"blocks.write": False}})
+
+    # Later events of the held post wait; other aggregates flow; undecodable bytes are parked too.
+    posts.post_edit(post_id=held_post, actor=author, title="v3", content="c", uow=uow())
+    posts.post_edit(post_id=other_post, actor=author, title="other v2", content="c", uow=uow())
+    publish_outbox(kafka_bootstrap_servers)
+    drain(loop)
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
+    producer.send(topic_for("post"), key=b"not-a-post", value=b"\x00 not json")
+    producer.close()
+    drain(loop)
+    assert title_of(loop, held_post) == "v1"
+    assert title_of(loop, other_post) == "other v2"
+
+    listing = cli(group, "dead-letters", "list")
+    assert listing.returncode == 0, listing.stderr
+    lines = listing.stdout.strip().splitlines()
+    assert len(lines) == 3
+    assert "failed" in lines[0]
+    assert "cluster_block_exception" in lines[0]
+    assert "held" in lines[1]
+    assert f"key={held_post}" in lines[1]
+    assert "undecodable" in lines[2]
+    assert "key=not-a-post" in lines[2]
+    shown = json.loads(cli(group, "dead-letters", "show", "0").stdout)
+    assert shown["origin"]["topic"] == topic_for("post")
+    assert shown["origin"]["offset"] >= 0
+    assert shown["message"]["payload"]["title"] == "v2"
+
+    replay = cli(group, "dead-letters", "replay")
+    assert replay.returncode == 1  # applied both held events, then stopped at the bytes no release can read
+    assert "stopped at offset 2" in replay.stderr
+    assert title_of(loop, held_post) == "v3"
+    assert cli(group, "dead-letters", "skip").returncode == 0
+    assert cli(group, "dead-letters", "replay").stdout.strip().endswith("replayed 0 dead letters")
+
+    # The hold is released: the post's next event flows directly.
+    posts.post_edit(post_id=held_post, actor=author, title="v4", content="c", uow=uow())
+    publish_outbox(kafka_bootstrap_servers)
+    drain(loop)
+    assert title_of(loop, held_post) == "v4"
+    status = cli(group, "status")
+    assert '"held_aggregates": 0' in status.stdout  # the skip released the undecodable key's hold too
+    assert "3 written, 0 not replayed" in status.stdout
+
+
+def test_each_applied_event_is_announced_after_it_is_searchable(
+    transactional_db: None, loop: ProjectorLoop, kafka_bootstrap_servers: str, redis_url: str
+) -> None:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    start = client.xinfo_stream(NOTICE_STREAM)["last-generated-id"] if client.exists(NOTICE_STREAM) else "0-0"
+    author = register(f"ann{uuid.uuid4().hex[:6]}")
+    post_id = posts.post_create(actor=author, title="Announced", content="c", tags=["x"], uow=uow()).aggregate_id
+    publish_outbox(kafka_bootstrap_servers)
+    drain(loop)
+    created = [
+        json.loads(fields["document"])
+        for _, fields in client.xrange(NOTICE_STREAM, min=f"({start}")
+        if fields["event_type"] == "post.created" and json.loads(fields["event"])["aggregate_id"] == str(post_id)
+    ]
+    assert created
+    assert created[-1]["title"] == "Announced"
+    assert "comment_states" not in created[-1]  # bookkeeping stays private
