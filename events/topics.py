@@ -52,6 +52,9 @@ EVENT_TOPICS: dict[str, TopicSpec] = {
     "post": TopicSpec("content.posts", 12),
     "comment": TopicSpec("content.comments", 12),
 }
+# Events are kept forever: the topics are the log a read model is rebuilt from (projector rebuild reads them from
+# the start), and dead letters wait for an operator however long that takes.
+RETENTION = {"retention.ms": "-1"}
 DEAD_LETTER_SUFFIX = ".dlq"
 DEAD_LETTER_PARTITIONS = 1
 
@@ -137,7 +140,10 @@ def ensure_topics(
 def _create(admin: Any, missing: list[TopicSpec], replication_factor: int, timeout_ms: int) -> set[str]:
     if not missing:
         return set()
-    request = {s.name: {"num_partitions": s.partitions, "replication_factor": replication_factor} for s in missing}
+    request = {
+        s.name: {"num_partitions": s.partitions, "replication_factor": replication_factor, "configs": RETENTION}
+        for s in missing
+    }
     response = admin.create_topics(request, timeout_ms=timeout_ms, raise_errors=False)
     created, failed = set(), []
     for topic in response["topics"]:

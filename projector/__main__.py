@@ -9,6 +9,10 @@ Commands:
     dead-letters show OFFSET    one dead letter in full
     dead-letters replay         apply the dead letters not yet replayed, in order; stops at the first that fails
     dead-letters skip           count the next unreplayed dead letter as handled without applying it
+    rebuild [--no-swap]         build fresh read models from the topics, verify, swap the aliases (zero downtime)
+    indices list                every read-model index, its size, and which are live
+    indices use INDEX ...       point the aliases at these indices (a rollback after a rebuild)
+    indices delete INDEX ...    delete old indices (never a live one)
 """
 
 from __future__ import annotations

@@ -20,9 +20,10 @@ from infra.settings import kafka_bootstrap_servers, redis_url
 from projector.app import ProjectorConfig, bootstrap, opensearch_client, prepare
 from projector.dead_letters import DeadLetterRecord, record_of
 from projector.holds import Holds
-from projector.indices import alias_of
+from projector.indices import alias_of, delete_indices, list_indices, use_indices
 from projector.mappings import READ_MODELS
 from projector.notices import Notices
+from projector.rebuild import rebuild_command
 from projector.source import CommandSource
 from projector.verify import verify
 from projector.writer import Writer
@@ -214,6 +215,20 @@ def main(argv: Sequence[str], usage: str) -> int:
             return dead_letters_replay(config)
         case ["dead-letters", "skip"]:
             return dead_letters_replay(config, skip_one=True)
+        case ["rebuild"] | ["rebuild", "--no-swap"]:
+            return rebuild_command(config, swap=args[-1] != "--no-swap")
+        case ["indices", "list"]:
+            for model, index, docs, live in list_indices(opensearch_client()):
+                print(f"{model:<9} {index:<50} {docs:>9} docs{'  (live)' if live else ''}")
+            return 0
+        case ["indices", "use", *names] if names:
+            previous = use_indices(opensearch_client(), names)
+            print(f"aliases moved; they pointed at {' '.join(previous.values())}")
+            return 0
+        case ["indices", "delete", *names] if names:
+            delete_indices(opensearch_client(), names)
+            print(f"deleted {' '.join(names)}")
+            return 0
         case [] | ["help"] | ["-h"] | ["--help"]:
             print(usage)
             return 0

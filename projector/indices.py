@@ -68,3 +68,40 @@ def swap_aliases(client: OpenSearch, new: dict[str, str], prefix: str | None = N
         ]
     client.indices.update_aliases(body={"actions": actions})
     return old
+
+
+def model_of(index: str, prefix: str | None = None) -> ReadModel:
+    """The read model a physical index belongs to, from its name (raises ValueError for a foreign index)."""
+    for model in READ_MODELS:
+        if index.startswith(f"{alias_of(model, prefix)}-v"):
+            return model
+    raise ValueError(f"{index} is not an index of a read model")
+
+
+def list_indices(client: OpenSearch, prefix: str | None = None) -> list[tuple[str, str, int, bool]]:
+    """(model, index, documents, live) for every physical index of every read model."""
+    live = set(indices_behind(client, prefix).values())
+    rows = []
+    for model in READ_MODELS:
+        pattern = f"{alias_of(model, prefix)}-v*"
+        for row in client.cat.indices(index=pattern, format="json", h="index,docs.count"):
+            rows.append((model.name, row["index"], int(row["docs.count"] or 0), row["index"] in live))
+    return sorted(rows)
+
+
+def use_indices(client: OpenSearch, names: list[str], prefix: str | None = None) -> dict[str, str]:
+    """Point the aliases of the given indices' models at them (a rollback), atomically; returns what they left."""
+    wanted = {model_of(name, prefix).name: name for name in names}
+    current = indices_behind(client, prefix)
+    return swap_aliases(client, {**current, **wanted}, prefix)
+
+
+def delete_indices(client: OpenSearch, names: list[str], prefix: str | None = None) -> None:
+    """Delete old read-model indices; refuses any index an alias still points at."""
+    live = set(indices_behind(client, prefix).values())
+    for name in names:
+        model_of(name, prefix)
+        if name in live:
+            raise ValueError(f"{name} is live (an alias points at it): swap away from it first")
+    for name in names:
+        client.indices.delete(index=name)

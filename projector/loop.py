@@ -53,7 +53,7 @@ class ProjectorLoop:
         writer: Writer,
         dead_letters: DeadLetterWriter,
         holds: Holds,
-        notices: Notices,
+        notices: Notices | None,
         settings: LoopSettings,
     ) -> None:
         self.consumer = consumer
@@ -105,7 +105,8 @@ class ProjectorLoop:
         for item in applied:
             metrics.EVENTS_PROCESSED.labels(item.event.event_type).inc()
         result.applied = len(applied)
-        self.notices.publish(applied)
+        if self.notices is not None:  # a rebuild stays silent: the live stream already announced these events
+            self.notices.publish(applied)
         self.dead_letters.flush()
         self.consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()})
         if applied:
@@ -123,6 +124,34 @@ class ProjectorLoop:
         self.dead_letters.send(record.key, record.value, reason=reason, kind=kind, origin=origin)
         metrics.DEAD_LETTERED.labels(kind).inc()
         log.warning("dead-lettered %s:%s@%s: %s", origin.topic, origin.partition, origin.offset, reason[:300])
+
+    def catch_up(
+        self,
+        *,
+        timeout: float = 3600,
+        progress: object | None = None,
+        at_least: dict[TopicPartition, int] | None = None,
+    ) -> None:
+        """Run batches until every assigned partition reaches the end it had when called (or `at_least`).
+
+        Events published meanwhile are left for later calls: under steady writes "no lag at all" may never happen.
+        """
+        deadline = time.monotonic() + timeout
+
+        def tick() -> None:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not caught up within {timeout:.0f} s")
+            result = self.run_once()
+            if progress is not None:
+                progress.update(result.records)
+
+        while not self.consumer.assignment():
+            tick()
+        targets = self.consumer.end_offsets(list(self.consumer.assignment()))
+        for tp, offset in (at_least or {}).items():
+            targets[tp] = max(targets.get(tp, 0), offset)
+        while any(self.consumer.position(tp) < end for tp, end in targets.items()):
+            tick()
 
     def update_lag(self) -> dict[TopicPartition, int]:
         """Consumer lag per assigned partition (also exported as a metric)."""

@@ -29,6 +29,7 @@ AUTHOR = {
 
 # Bookkeeping that only the projector's scripts read: stored, never indexed.
 STATE = {"type": "object", "enabled": False}
+FIELD_VERSIONS = {"field_versions": STATE}  # per field, the aggregate version that last wrote it
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class ReadModel:
 
 POSTS = ReadModel(
     "posts",
-    1,
+    2,
     {
         "properties": {
             "id": {"type": "keyword"},
@@ -71,13 +72,14 @@ POSTS = ReadModel(
             "post_version": {"type": "integer"},
             "comment_facing_version": {"type": "integer"},  # last version that changed what comments show
             "comment_states": STATE,
+            **FIELD_VERSIONS,
         }
     },
 )
 
 COMMENTS = ReadModel(
     "comments",
-    1,
+    2,
     {
         "properties": {
             "id": {"type": "keyword"},
@@ -92,13 +94,14 @@ COMMENTS = ReadModel(
             "created_at": {"type": "date"},
             "updated_at": {"type": "date"},
             "comment_version": {"type": "integer"},
+            **FIELD_VERSIONS,
         }
     },
 )
 
 AUTHORS = ReadModel(
     "authors",
-    1,
+    2,
     {
         "properties": {
             "id": {"type": "keyword"},
@@ -112,6 +115,7 @@ AUTHORS = ReadModel(
             "comment_count": {"type": "integer"},
             "post_states": STATE,
             "comment_states": STATE,
+            **FIELD_VERSIONS,
         }
     },
 )

@@ -21,7 +21,11 @@ from projector.writer import Applied
 NOTICE_STREAM = "live:events"
 NOTICE_RETENTION = 100_000
 FRESHNESS_KEY = "projector:freshness"
-PRIVATE_FIELDS = ("comment_states", "post_states")  # projector bookkeeping, not part of a read model's document
+PRIVATE_FIELDS = (
+    "comment_states",
+    "post_states",
+    "field_versions",
+)  # projector bookkeeping, not part of a read model's document
 
 
 def public_document(document: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -1,17 +1,19 @@
 """The one painless script every projector write goes through: version-guarded facets and counted members.
 
-Params: `id`; `defaults` (set only where absent); `facets` [{guard, version, set}] — `set` is applied and `guard`
-raised to `version` only if `version` is newer than the document's `guard`; `members` [{map, count, id, version,
-alive, at, last}] — the member's entry in `map` becomes [±version, at] if `version` is newer than the entry's, then
-`count` is recounted over live entries and `last` (when given) set to the newest `at` of a live entry. Nothing
-newer: the operation is a no-op, so replays and stale events change nothing.
+Params: `id`; `defaults` (set only where absent); `facets` [{guard, version, set}]: each field of `set` is written
+only if `version` is newer than the version that last wrote that field (kept in `field_versions`, per guard), and
+`guard` becomes the highest version seen. Per-field versions make an aggregate's events commute: they give the same
+document in any order, so two writers (a rebuild and the live projector) may share an index. `members` [{map,
+count, id, version, alive, at, last}]: the member's entry in `map` becomes [±version, at] if `version` is newer
+than the entry's, then `count` is recounted over live entries and `last` (when given) set to the newest `at` of a
+live entry. Nothing newer: the operation is a no-op, so replays and stale events change nothing.
 """
 
 from __future__ import annotations
 
 from opensearchpy import OpenSearch
 
-SCRIPT_ID = "projector-apply-v1"
+SCRIPT_ID = "projector-apply-v2"
 
 SOURCE = """
 def s = ctx._source;
@@ -20,14 +22,17 @@ if (s.id == null) { s.id = params.id; changed = true; }
 for (e in params.defaults.entrySet()) {
   if (!s.containsKey(e.getKey())) { s[e.getKey()] = e.getValue(); changed = true; }
 }
+if (s.field_versions == null) { s.field_versions = new HashMap(); }
+def fv = s.field_versions;
 for (f in params.facets) {
-  def cur = s[f.guard];
-  long have = cur == null ? 0L : ((Number) cur).longValue();
-  if (((Number) f.version).longValue() > have) {
-    for (e in f.set.entrySet()) { s[e.getKey()] = e.getValue(); }
-    s[f.guard] = f.version;
-    changed = true;
+  long version = ((Number) f.version).longValue();
+  for (e in f.set.entrySet()) {
+    String key = f.guard + ':' + e.getKey();
+    long have = fv[key] == null ? 0L : ((Number) fv[key]).longValue();
+    if (version > have) { s[e.getKey()] = e.getValue(); fv[key] = version; changed = true; }
   }
+  def cur = s[f.guard];
+  if (cur == null || version > ((Number) cur).longValue()) { s[f.guard] = version; changed = true; }
 }
 for (m in params.members) {
   if (s[m.map] == null) { s[m.map] = new HashMap(); }

@@ -39,18 +39,21 @@ NOT_COMPARED = {
     "posts": {
         "comment_states": "bookkeeping: the comments counted, with their versions",
         "comment_facing_version": "guard: the last post version that changed what comments show",
+        "field_versions": "bookkeeping: the version that last wrote each field",
     },
     "comments": {
         "post_version": "guard of post_title / post_deleted: the last post event that changed them (no row says)",
+        "field_versions": "bookkeeping: the version that last wrote each field",
     },
     "authors": {
         "registered": "bookkeeping: the user's own event was applied",
         "post_states": "bookkeeping: the posts counted, with their versions",
         "comment_states": "bookkeeping: the comments counted, with their versions",
+        "field_versions": "bookkeeping: the version that last wrote each field",
     },
 }
 TOMBSTONE_FIELDS = {"posts": ("deleted", "status", "post_version"), "comments": ("deleted", "comment_version")}
-MGET_EXCLUDES = "comment_states,post_states"
+MGET_EXCLUDES = "comment_states,post_states,field_versions"
 SCROLL_PAGE = 5000
 SHOWN_CHARS = 80
 
