@@ -47,12 +47,19 @@ def run(config: ProjectorConfig) -> int:
     signal.signal(signal.SIGINT, stop)
     print(f"projector group {config.group} running", flush=True)
     last_lag = 0.0
+    failures = 0
     try:
         while not stopping:
-            loop.run_once()
-            if time.monotonic() - last_lag > 5:
-                loop.update_lag()
-                last_lag = time.monotonic()
+            try:
+                loop.run_once()
+                failures = 0
+                if time.monotonic() - last_lag > 5:
+                    loop.update_lag()
+                    last_lag = time.monotonic()
+            except Exception:  # an outage of OpenSearch, Redis or Kafka: the batch is read again after a pause
+                failures += 1
+                log.exception("batch failed (attempt %d); retrying", failures)
+                time.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
     finally:
         loop.consumer.close()
         loop.dead_letters.close()

@@ -65,13 +65,20 @@ class ProjectorLoop:
         self.reader = EventReader()
 
     def run_once(self) -> BatchResult:
-        """One batch, committed."""
-        polled = self.consumer.poll(
-            timeout_ms=int(self.settings.batch_timeout * 1000), max_records=self.settings.batch_size
-        )
-        result = BatchResult()
+        """One batch, committed; on any failure the consumer is rewound to the batch's start and the error raised."""
+        timeout_ms = int(self.settings.batch_timeout * 1000)
+        polled = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.settings.batch_size)
         if not polled:
-            return result
+            return BatchResult()
+        try:
+            return self._process(polled)
+        except BaseException:
+            for tp, records in polled.items():  # not committed: read them again on the next pass
+                self.consumer.seek(tp, records[0].offset)
+            raise
+
+    def _process(self, polled: dict[TopicPartition, list]) -> BatchResult:
+        result = BatchResult()
         started = time.monotonic()
         held = self.holds.held()
         accepted: list[tuple[EventEnvelope, object]] = []

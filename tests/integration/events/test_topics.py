@@ -16,7 +16,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from events import EventEnvelope, encode
 from events.consumer import Accepted, EventReader
 from events.errors import TopicSetupError
-from events.topics import EVENT_TOPICS, TopicSpec, dead_letter_spec, ensure_topics, message_key
+from events.topics import EVENT_TOPICS, TopicSpec, dead_letter_spec, ensure_topics, message_key, topic_prefix
 from events.types import PostEdited
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -58,7 +58,8 @@ def test_missing_topics_are_created_with_their_partitions_then_found_present(
     specs = [TopicSpec(f"{unique}.posts", 12), TopicSpec(f"{unique}.users", 6)]
     dlq = dead_letter_spec(f"{unique}-group")
     first = ensure_topics(kafka_bootstrap_servers, specs=specs, extra=[dlq], timeout=20)
-    assert first == {f"{unique}.posts": "created", f"{unique}.users": "created", f"{unique}-group.dlq": "created"}
+    assert first == {f"{unique}.posts": "created", f"{unique}.users": "created", dlq.name: "created"}
+    assert dlq.name == f"{topic_prefix()}{unique}-group.dlq"
     assert [_partitions(admin, s.name) for s in (*specs, dlq)] == [12, 6, 1]
     second = ensure_topics(kafka_bootstrap_servers, specs=specs, extra=[dlq], timeout=20)
     assert set(second.values()) == {"present"}

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from kafka import KafkaAdminClient
 from opensearchpy import OpenSearch
 
 from command_service.apps.outbox.models import OutboxEvent
@@ -17,6 +18,8 @@ from command_service.domain.actors import Actor
 from command_service.services import comments, posts, users
 from command_service.services.unit_of_work import EventContext
 from events.envelope import EventEnvelope, decode
+from events.topics import ensure_topics
+from projector.app import ProjectorConfig
 from projector.indices import ensure_live_indices
 from projector.scripts import install_scripts
 from projector.writer import Writer
@@ -139,3 +142,19 @@ def record_scenario() -> Scenario:
 @pytest.fixture
 def scenario(transactional_db: None) -> Scenario:
     return record_scenario()
+
+
+@pytest.fixture
+def private_projector(
+    monkeypatch: pytest.MonkeyPatch, opensearch_url: str, kafka_bootstrap_servers: str
+) -> Iterator[ProjectorConfig]:
+    """A projector of the test's own (group, indices) over topics of its own: it sees only the test's events."""
+    group = f"projector-private-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("PROJECTOR_INDEX_PREFIX", f"{group}-")
+    monkeypatch.setenv("EVENTS_TOPIC_PREFIX", f"{group}.")
+    ensure_topics(kafka_bootstrap_servers)
+    yield ProjectorConfig(group=group, batch_size=200, batch_timeout=0.2, metrics_port=0)
+    OpenSearch(opensearch_url).indices.delete(index=f"{group}-*")
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers)
+    admin.delete_topics([topic for topic in admin.list_topics() if topic.startswith(f"{group}.")])
+    admin.close()

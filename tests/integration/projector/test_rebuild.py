@@ -6,25 +6,21 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 from django.db import connection
-from kafka import KafkaAdminClient
-from opensearchpy import OpenSearch
 
 from command_service.apps.outbox.publisher import KafkaPublisher
 from command_service.apps.outbox.relay import OutboxRelay, RelaySettings
 from command_service.apps.outbox.wake_up import SleepWakeUp
 from command_service.services import posts
-from events.topics import ensure_topics
 from projector.app import ProjectorConfig, bootstrap
 from projector.indices import alias_of, indices_behind, list_indices
 from projector.mappings import POSTS
 from projector.rebuild import rebuild
 from projector.source import CommandSource
 from projector.verify import verify
-from tests.integration.projector.conftest import Scenario, record_scenario, register, uow
+from tests.integration.projector.conftest import record_scenario, register, uow
 
 
 def _in_thread(stop: threading.Event, errors: list[BaseException], step: Callable[[], None]) -> threading.Thread:
@@ -47,27 +43,12 @@ def _database_url() -> str:
     return f"postgresql://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
 
 
-@pytest.fixture
-def config(
-    monkeypatch: pytest.MonkeyPatch, opensearch_url: str, kafka_bootstrap_servers: str
-) -> Iterator[ProjectorConfig]:
-    """A projector of the test's own, over topics of its own: a rebuild reads every event they ever held."""
-    group = f"projector-rebuild-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("PROJECTOR_INDEX_PREFIX", f"{group}-")
-    monkeypatch.setenv("EVENTS_TOPIC_PREFIX", f"{group}.")
-    ensure_topics(kafka_bootstrap_servers)
-    yield ProjectorConfig(group=group, batch_size=200, batch_timeout=0.2, metrics_port=0)
-    OpenSearch(opensearch_url).indices.delete(index=f"{group}-*")
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers)
-    admin.delete_topics([topic for topic in admin.list_topics() if topic.startswith(f"{group}.")])
-    admin.close()
-
-
 def test_rebuild_under_writes_swaps_atomically_and_verifies_clean(
-    transactional_db: None, config: ProjectorConfig, kafka_bootstrap_servers: str, opensearch_url: str
+    transactional_db: None, private_projector: ProjectorConfig, kafka_bootstrap_servers: str, opensearch_url: str
 ) -> None:
-    scenario: Scenario = record_scenario()
+    record_scenario()
     relay = OutboxRelay(KafkaPublisher(kafka_bootstrap_servers), "test-relay", SleepWakeUp(), RelaySettings())
+    config = private_projector
     live = bootstrap(config)
     client = live.writer.client
     alias = alias_of(POSTS)
@@ -87,13 +68,10 @@ def test_rebuild_under_writes_swaps_atomically_and_verifies_clean(
         seen_counts.append(response["count"])
         time.sleep(0.01)
 
-    threads = [
-        _in_thread(stop, errors, relay.run_once),
-        _in_thread(stop, errors, live.run_once),
-    ]
-    live_catch_up_deadline = time.monotonic() + 60
-    while client.count(index=alias)["count"] < len(scenario.post_ids) and time.monotonic() < live_catch_up_deadline:
-        time.sleep(0.2)
+    while relay.run_once()[0]:  # the story so far, fully projected, before anything else starts
+        pass
+    live.catch_up()
+    threads = [_in_thread(stop, errors, relay.run_once), _in_thread(stop, errors, live.run_once)]
     before = indices_behind(client)
     threads += [_in_thread(stop, errors, write), _in_thread(stop, errors, query)]
     try:

@@ -1,0 +1,152 @@
+"""The projector as the process operators run: killed with SIGKILL mid-stream, or cut off from OpenSearch for 20 s
+under load, it loses nothing and the read models verify clean afterwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from opensearchpy import OpenSearch
+
+from command_service.apps.outbox.models import OutboxEvent
+from command_service.apps.outbox.publisher import KafkaPublisher
+from command_service.apps.outbox.relay import OutboxRelay, RelaySettings
+from command_service.apps.outbox.wake_up import SleepWakeUp
+from command_service.services import comments, posts
+from infra.opensearch.service import OpenSearch as OpenSearchService
+from projector.app import ProjectorConfig
+from projector.indices import alias_of
+from projector.mappings import POSTS, READ_MODELS
+from projector.source import CommandSource
+from projector.verify import Report, verify
+from tests.integration.projector.conftest import register, uow
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    return f"postgresql://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+
+@pytest.fixture
+def start_projector(private_projector: ProjectorConfig, tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen]]:
+    """Starts `python -m projector run` for the private projector; stops what is left at the end."""
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        env = {
+            **os.environ, "PROJECTOR_GROUP": private_projector.group, "PROJECTOR_BATCH_SIZE": "25",
+            "PROJECTOR_METRICS_PORT": "0",
+        }  # fmt: skip
+        log = (tmp_path / f"projector-{len(started)}.log").open("wb")
+        proc = subprocess.Popen([sys.executable, "-m", "projector", "run"], cwd=REPO_ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)  # fmt: skip
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(30)
+
+
+def _publish(relay: OutboxRelay) -> None:
+    while OutboxEvent.objects.filter(sent_at__isnull=True).exists():
+        relay.run_once()
+
+
+def _write_posts(count: int) -> None:
+    author = register(f"load{time.monotonic_ns() % 10**8}")
+    for n in range(count):
+        post_id = posts.post_create(actor=author, title=f"Post {n}", content="words " * 40, tags=["load"], uow=uow())
+        posts.post_publish(post_id=post_id.aggregate_id, actor=author, uow=uow())
+        comments.comment_add(post_id=post_id.aggregate_id, actor=author, body=f"comment {n}", uow=uow())
+
+
+def _verify_until_clean(client: OpenSearch, timeout: float = 120) -> Report:
+    deadline = time.monotonic() + timeout
+    aliases = {model.name: alias_of(model) for model in READ_MODELS}
+    while not all(client.indices.exists_alias(name=alias) for alias in aliases.values()):
+        assert time.monotonic() < deadline, "the projector never created its read models"
+        time.sleep(0.5)
+    while True:
+        with CommandSource(_database_url()) as source:
+            report = verify(client, aliases, source)
+        if report.ok or time.monotonic() > deadline:
+            return report
+        time.sleep(1)
+
+
+def test_a_projector_killed_mid_stream_and_restarted_ends_clean(
+    transactional_db: None, start_projector, kafka_bootstrap_servers: str, opensearch_url: str
+) -> None:
+    relay = OutboxRelay(KafkaPublisher(kafka_bootstrap_servers), "test-relay", SleepWakeUp(), RelaySettings())
+    _write_posts(150)  # 450 events, 1 user
+    _publish(relay)
+    first = start_projector()
+    client = OpenSearch(opensearch_url)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if client.indices.exists_alias(name=alias_of(POSTS)) and client.count(index=alias_of(POSTS))["count"] >= 20:
+            break
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    assert client.count(index=alias_of(POSTS))["count"] < 150, "the projector should die with work left"
+
+    second = start_projector()
+    report = _verify_until_clean(client)
+    assert report.ok, report.text()
+    assert second.poll() is None
+    relay.publisher.close()
+
+
+def test_opensearch_down_for_20_seconds_under_load_loses_nothing(
+    transactional_db: None, start_projector, kafka_bootstrap_servers: str, opensearch_url: str
+) -> None:
+    if OpenSearchService().running() is None:
+        pytest.fail("this test stops and restarts the OpenSearch of `make services`, and none runs here: `make test`")
+    relay = OutboxRelay(KafkaPublisher(kafka_bootstrap_servers), "test-relay", SleepWakeUp(), RelaySettings())
+    projector = start_projector()
+    client = OpenSearch(opensearch_url)
+    _write_posts(10)
+    _publish(relay)
+    assert _verify_until_clean(client, timeout=60).ok
+
+    stop = threading.Event()
+
+    def load() -> None:
+        try:
+            while not stop.is_set():
+                _write_posts(2)
+                _publish(relay)
+                time.sleep(0.2)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=load, daemon=True)
+    writer.start()
+    infra = [sys.executable, "-m", "infra"]
+    try:
+        assert subprocess.run([*infra, "down", "opensearch"], cwd=REPO_ROOT, capture_output=True).returncode == 0
+        time.sleep(20)
+        assert projector.poll() is None, "the projector must outlive an OpenSearch outage"
+    finally:
+        up = subprocess.run([*infra, "up", "opensearch"], cwd=REPO_ROOT, capture_output=True, text=True)
+        stop.set()
+        writer.join(60)
+    assert up.returncode == 0, up.stderr
+    report = _verify_until_clean(client)
+    assert report.ok, report.text()
+    assert projector.poll() is None
+    relay.publisher.close()
