@@ -6,7 +6,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 
@@ -138,3 +138,34 @@ def test_several_relays_share_the_outbox_without_duplicates_or_reordering(
         time.sleep(0.5)
     assert owners == {"r0", "r1", "r2"}
     assert all(relay.poll() is None for relay in relays)
+
+
+def test_a_commit_wakes_an_idle_relay_long_before_its_poll(writer: Writer, kafka_tail: KafkaTail, start_relay) -> None:
+    author = writer.user()
+    start_relay("--poll-interval", "60")  # without a wake-up it would not look again for a minute
+    wait_until_sent()
+    time.sleep(2)  # now idle, waiting on LISTEN
+    committed = time.monotonic()
+    posts.post_create(actor=author, title="wake up", content="c", tags=[], uow=uow())
+    wait_until_sent(timeout=10)
+    assert time.monotonic() - committed < 5
+
+
+def test_sent_rows_are_pruned_after_the_retention_and_pending_ones_never(
+    writer: Writer, kafka_bootstrap_servers: str
+) -> None:
+    author = writer.user()
+    for _ in range(3):
+        posts.post_create(actor=author, title="t", content="c", tags=[], uow=uow())
+    relay = _relay(kafka_bootstrap_servers)
+    _drain(relay)
+    relay.publisher.close()
+    now = datetime.now(UTC)
+    old, recent, *_ = OutboxEvent.objects.order_by("id")
+    OutboxEvent.objects.filter(pk=old.pk).update(sent_at=now - relay.settings.retention - timedelta(minutes=1))
+    OutboxEvent.objects.filter(pk=recent.pk).update(sent_at=None)  # as if still pending, however old
+    assert relay.prune(now) == 1
+    remaining = set(OutboxEvent.objects.values_list("pk", flat=True))
+    assert old.pk not in remaining
+    assert recent.pk in remaining
+    assert len(remaining) == 3
