@@ -8,7 +8,7 @@ RUN := $(UV) run --frozen
 PYTEST := $(RUN) python -m infra exec -- pytest
 
 .PHONY: help bootstrap install services services-down services-status run lint format schemas test test-unit test-api \
-	test-integration bench-command
+	test-integration bench-command bench-projector
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -58,3 +58,6 @@ test-integration: services ## tests against the real services (started when they
 
 bench-command: services ## POST create with and without the outbox, and commit-to-Kafka latency
 	@$(RUN) python -m bench.command_write
+
+bench-projector: services ## projector events/s vs a raw bulk of the same documents; full-build rate (POSTS=100000)
+	@$(RUN) python -m bench.projector_rate --posts $(or $(POSTS),20000)
