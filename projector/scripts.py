@@ -15,16 +15,10 @@ from opensearchpy import OpenSearch
 
 SCRIPT_ID = "projector-apply-v2"
 
-SOURCE = """
-def s = ctx._source;
-boolean changed = false;
-if (s.id == null) { s.id = params.id; changed = true; }
-for (e in params.defaults.entrySet()) {
-  if (!s.containsKey(e.getKey())) { s[e.getKey()] = e.getValue(); changed = true; }
-}
-if (s.field_versions == null) { s.field_versions = new HashMap(); }
+# One version-guarded field loop, shared by both scripts (`facets` is bound by each script's opening).
+_FACETS = """if (s.field_versions == null) { s.field_versions = new HashMap(); }
 def fv = s.field_versions;
-for (f in params.facets) {
+for (f in facets) {
   long version = ((Number) f.version).longValue();
   for (e in f.set.entrySet()) {
     String key = f.guard + ':' + e.getKey();
@@ -34,7 +28,22 @@ for (f in params.facets) {
   def cur = s[f.guard];
   if (cur == null || version > ((Number) cur).longValue()) { s[f.guard] = version; changed = true; }
 }
-for (m in params.members) {
+"""
+_END = """
+if (!changed) { ctx.op = 'noop'; }
+"""
+SOURCE = (
+    """
+def s = ctx._source;
+boolean changed = false;
+if (s.id == null) { s.id = params.id; changed = true; }
+for (e in params.defaults.entrySet()) {
+  if (!s.containsKey(e.getKey())) { s[e.getKey()] = e.getValue(); changed = true; }
+}
+def facets = params.facets;
+"""
+    + _FACETS
+    + """for (m in params.members) {
   if (s[m.map] == null) { s[m.map] = new HashMap(); }
   def states = s[m.map];
   def entry = states[m.id];
@@ -57,10 +66,26 @@ for (m in params.members) {
     changed = true;
   }
 }
-if (!changed) { ctx.op = 'noop'; }
 """
+    + _END
+)
+
+# update_by_query over many documents at once: each picks its own facets by its key (a post id, an author id).
+REWRITE_SCRIPT_ID = "projector-rewrite-v1"
+REWRITE_SOURCE = (
+    """
+def s = ctx._source;
+boolean changed = false;
+def owner = params.key_field == 'author.id' ? (s.author == null ? null : s.author.id) : s[params.key_field];
+def facets = owner == null ? null : params.by_key[String.valueOf(owner)];
+if (facets == null) { ctx.op = 'noop'; return; }
+"""
+    + _FACETS
+    + _END
+)
 
 
 def install_scripts(client: OpenSearch) -> None:
-    """Store the script under SCRIPT_ID (idempotent); a changed script gets a new id, never an in-place edit."""
+    """Store the scripts under their ids (idempotent); a changed script gets a new id, never an in-place edit."""
     client.put_script(id=SCRIPT_ID, body={"script": {"lang": "painless", "source": SOURCE}})
+    client.put_script(id=REWRITE_SCRIPT_ID, body={"script": {"lang": "painless", "source": REWRITE_SOURCE}})

@@ -27,7 +27,7 @@ from opensearchpy.exceptions import ConnectionTimeout, TransportError
 from events.envelope import EventEnvelope
 from projector.handlers import plan_for
 from projector.plans import Plan, Rewrite, Upsert
-from projector.scripts import SCRIPT_ID
+from projector.scripts import REWRITE_SCRIPT_ID, SCRIPT_ID
 
 log = logging.getLogger(__name__)
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
@@ -128,8 +128,11 @@ class Writer:
         for result, upsert in zip(self._upsert(upserts, want_source=False), upserts, strict=True):
             if isinstance(result, str):  # a follow-up of an applied event: retried by the caller's redelivery
                 raise ProjectionError(f"follow-up write of {upsert.model} {upsert.doc_id} failed: {result}")
+        grouped: dict[tuple[str, str], list[Rewrite]] = defaultdict(list)
         for rewrite in rewrites:
-            self._rewrite(rewrite)
+            grouped[(rewrite.model, next(iter(rewrite.term)))].append(rewrite)
+        for group in grouped.values():
+            self._rewrite(group)
 
     def _upsert(self, upserts: list[Upsert], *, want_source: bool) -> list[dict[str, Any] | str]:
         """Bulk scripted upserts; each result is the document (or {}) or a permanent error message."""
@@ -169,19 +172,23 @@ class Writer:
         response = self._call(lambda: self.client.mget(body={"docs": docs}, realtime=True))
         return [doc.get("_source") if doc.get("found") else None for doc in response["docs"]]
 
-    def _rewrite(self, rewrite: Rewrite) -> None:
-        """update_by_query until no matching document is older than the facet (conflicts are retried)."""
-        older = {"bool": {"should": [
-            {"range": {rewrite.facet.guard: {"lt": rewrite.facet.version}}},
-            {"bool": {"must_not": {"exists": {"field": rewrite.facet.guard}}}},
-        ]}}  # fmt: skip
-        query = {"bool": {"filter": [{"term": rewrite.term}, older]}}
-        params = {"id": None, "facets": [rewrite.facet.param()], "members": [], "defaults": {}}
+    def _rewrite(self, rewrites: list[Rewrite]) -> None:
+        """Rewrites of one model and key field, in one update_by_query until no conflict is left.
+
+        Each matching document picks its own facets by its key; the per-field version guards make it a no-op where
+        the document already knows as much, so re-running after a conflict is harmless.
+        """
+        model, key_field = rewrites[0].model, next(iter(rewrites[0].term))
+        by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for rewrite in rewrites:
+            by_key[rewrite.term[key_field]].append(rewrite.facet.param())
+        query = {"terms": {key_field: sorted(by_key)}}
+        params = {"key_field": key_field, "by_key": by_key}
         for attempt in range(1, 20):
             response = self._call(
                 lambda: self.client.update_by_query(
-                    index=self.targets[rewrite.model],
-                    body={"query": query, "script": {"id": SCRIPT_ID, "params": params}},
+                    index=self.targets[model],
+                    body={"query": query, "script": {"id": REWRITE_SCRIPT_ID, "params": params}},
                     conflicts="proceed",
                     refresh=True,
                 )
@@ -189,7 +196,7 @@ class Writer:
             if not response.get("version_conflicts") and not response.get("failures"):
                 return
             self._sleep(attempt)
-        raise ProjectionError(f"could not rewrite {rewrite.model} where {rewrite.term}: conflicts kept recurring")
+        raise ProjectionError(f"could not rewrite {model} by {key_field}: conflicts kept recurring")
 
     # Retries.
 
