@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from tqdm import tqdm
 from events.consumer import Accepted, EventReader, Skipped
 from events.topics import dead_letter_topic, event_topics
 from infra.settings import kafka_bootstrap_servers, redis_url
+from infra.shutdown import StopRequested
 from projector.app import ProjectorConfig, bootstrap, opensearch_client, prepare
 from projector.dead_letters import DeadLetterRecord, record_of
 from projector.holds import Holds
@@ -37,14 +37,7 @@ def run(config: ProjectorConfig) -> int:
     loop = bootstrap(config)
     if config.metrics_port:
         start_http_server(config.metrics_port, addr="127.0.0.1")
-    stopping = False
-
-    def stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stopping = StopRequested()
     print(f"projector group {config.group} running", flush=True)
     last_lag = 0.0
     failures = 0

@@ -116,3 +116,11 @@ def opensearch_url(containers: ExitStack) -> str:
         return f"http://{container.get_container_host_ip()}:{container.get_exposed_port(9200)}"
 
     return _endpoint("OPENSEARCH_URL", containers, start)
+
+
+def run_database_url() -> str:
+    """The URL of the PostgreSQL database pytest-django created for this run (for processes and DB-API readers)."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    return f"postgresql://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"

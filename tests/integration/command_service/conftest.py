@@ -22,6 +22,7 @@ from command_service.services import posts, users
 from command_service.services.unit_of_work import EventContext
 from events.envelope import EventEnvelope, decode
 from events.topics import event_topics
+from tests.integration.conftest import run_database_url
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -104,11 +105,9 @@ def kafka_tail(kafka_bootstrap_servers: str) -> Iterator[KafkaTail]:
 
 def relay_env(kafka_bootstrap_servers: str) -> dict[str, str]:
     """The environment of a relay process on this test's database."""
-    settings = connection.settings_dict
-    url = f"postgresql://{settings['USER']}:{settings['PASSWORD']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
     return {
         **os.environ,
-        "DATABASE_URL": url,
+        "DATABASE_URL": run_database_url(),
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
         "LOG_LEVEL": "WARNING",
     }

@@ -28,14 +28,10 @@ from projector.indices import alias_of
 from projector.mappings import POSTS, READ_MODELS
 from projector.source import CommandSource
 from projector.verify import Report, verify
+from tests.integration.conftest import run_database_url
 from tests.integration.projector.conftest import register, uow
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    return f"postgresql://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
 
 
 @pytest.fixture
@@ -89,7 +85,7 @@ def _verify_until_clean(client: OpenSearch, timeout: float = 120) -> Report:
         assert time.monotonic() < deadline, "the projector never created its read models"
         time.sleep(0.5)
     while True:
-        with CommandSource(_database_url()) as source:
+        with CommandSource(run_database_url()) as source:
             report = verify(client, aliases, source)
         if report.ok or time.monotonic() > deadline:
             return report

@@ -20,6 +20,7 @@ from projector.mappings import POSTS
 from projector.rebuild import rebuild
 from projector.source import CommandSource
 from projector.verify import verify
+from tests.integration.conftest import run_database_url
 from tests.integration.projector.conftest import record_scenario, register, uow
 
 
@@ -36,11 +37,6 @@ def _in_thread(stop: threading.Event, errors: list[BaseException], step: Callabl
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    return f"postgresql://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
 
 
 def test_rebuild_under_writes_swaps_atomically_and_verifies_clean(
@@ -75,7 +71,7 @@ def test_rebuild_under_writes_swaps_atomically_and_verifies_clean(
     before = indices_behind(client)
     threads += [_in_thread(stop, errors, write), _in_thread(stop, errors, query)]
     try:
-        result = rebuild(client, config, database_url=_database_url(), batch_size=50)
+        result = rebuild(client, config, database_url=run_database_url(), batch_size=50)
     finally:
         time.sleep(0.5)
         stop.set()
@@ -95,7 +91,7 @@ def test_rebuild_under_writes_swaps_atomically_and_verifies_clean(
     while relay.run_once()[0]:
         pass
     live.catch_up()
-    with CommandSource(_database_url()) as source:
+    with CommandSource(run_database_url()) as source:
         report = verify(client, indices_behind(client), source)
     assert report.ok, report.text()
     live.consumer.close()

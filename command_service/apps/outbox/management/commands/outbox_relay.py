@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 from datetime import timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from command_service.apps.outbox.relay import OutboxRelay, RelaySettings
 from command_service.apps.outbox.wake_up import wake_up_for
 from events.topics import ensure_topics
 from infra.settings import kafka_bootstrap_servers
+from infra.shutdown import StopRequested
 
 
 class Command(BaseCommand):
@@ -48,16 +48,9 @@ class Command(BaseCommand):
             relay.leases.release_all()
             self.stdout.write(f"published {sent} of {pending} pending events")
             return
-        stopping = False
-
-        def stop(signum: int, frame: object) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+        stop = StopRequested()
         self.stdout.write(f"outbox relay {options['owner']} publishing to {servers}")
-        relay.run(lambda: stopping)
+        relay.run(lambda: bool(stop))
 
     def _ensure_topics(self, servers: str) -> None:
         try:
