@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,8 +30,7 @@ class CommentDetailApi(APIView):
     class InputSerializer(StrictInput):
         body = Text()
 
-    def get_permissions(self) -> list:
-        return [] if self.request.method == "GET" else [IsAuthenticated()]
+    permission_classes = [IsAuthenticatedOrReadOnly]  # anyone reads; changes need a token
 
     @extend_schema(operation_id="comment_detail", responses={200: CommentOutput, 404: ErrorOutput})
     def get(self, request: Request, comment_id: int) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -69,8 +69,7 @@ class PostDetailApi(APIView):
         title = Text()
         content = Text()
 
-    def get_permissions(self) -> list:
-        return [] if self.request.method == "GET" else [IsAuthenticated()]
+    permission_classes = [IsAuthenticatedOrReadOnly]  # anyone reads; changes need a token
 
     @extend_schema(operation_id="post_detail", responses={200: PostOutput, 404: ErrorOutput})
     def get(self, request: Request, post_id: int) -> Response:

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -87,8 +87,7 @@ class UserDetailApi(APIView):
         avatar_url = Text(required=False, allow_null=True)
         bio = Text(required=False)
 
-    def get_permissions(self) -> list:
-        return [IsAuthenticated()] if self.request.method == "PATCH" else []
+    permission_classes = [IsAuthenticatedOrReadOnly]  # anyone reads; changes need a token
 
     @extend_schema(operation_id="user_detail", responses={200: UserOutput, 404: ErrorOutput})
     def get(self, request: Request, user_id: int) -> Response:
