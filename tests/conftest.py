@@ -12,6 +12,23 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+QUERY_SETTINGS = "query_service.config.settings"
+QUERY_TESTS = REPO_ROOT / "tests" / "integration" / "query_service"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """One Django settings module per pytest process: the query service's tests run in their own process.
+
+    `make test` runs both; with DJANGO_SETTINGS_MODULE=query_service.config.settings only the query service's
+    tests are collected, otherwise only the others.
+    """
+    query_run = os.environ.get("DJANGO_SETTINGS_MODULE") == QUERY_SETTINGS
+    inside = collection_path == QUERY_TESTS or QUERY_TESTS in collection_path.parents
+    if inside:
+        return None if query_run else True
+    if query_run and collection_path not in QUERY_TESTS.parents:
+        return True
+    return None
 
 
 @pytest.fixture

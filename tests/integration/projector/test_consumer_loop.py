@@ -27,7 +27,7 @@ from command_service.services import posts
 from events.topics import topic_for
 from projector.app import ProjectorConfig, bootstrap
 from projector.loop import ProjectorLoop
-from projector.notices import NOTICE_STREAM
+from projector.notices import notice_stream
 from tests.integration.projector.conftest import register, uow
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -145,14 +145,15 @@ def test_each_applied_event_is_announced_after_it_is_searchable(
     transactional_db: None, loop: ProjectorLoop, kafka_bootstrap_servers: str, redis_url: str
 ) -> None:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
-    start = client.xinfo_stream(NOTICE_STREAM)["last-generated-id"] if client.exists(NOTICE_STREAM) else "0-0"
+    stream = notice_stream()
+    start = client.xinfo_stream(stream)["last-generated-id"] if client.exists(stream) else "0-0"
     author = register(f"ann{uuid.uuid4().hex[:6]}")
     post_id = posts.post_create(actor=author, title="Announced", content="c", tags=["x"], uow=uow()).aggregate_id
     publish_outbox(kafka_bootstrap_servers)
     drain(loop)
     created = [
         json.loads(fields["document"])
-        for _, fields in client.xrange(NOTICE_STREAM, min=f"({start}")
+        for _, fields in client.xrange(stream, min=f"({start}")
         if fields["event_type"] == "post.created" and json.loads(fields["event"])["aggregate_id"] == str(post_id)
     ]
     assert created

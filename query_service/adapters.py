@@ -1,0 +1,25 @@
+"""The one place where the query service's real adapters are built, once per process, on first use (never at import)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import redis
+from opensearchpy import OpenSearch
+
+from infra.settings import opensearch_url, redis_url
+
+# Requests fail fast when OpenSearch is unreachable (the API answers 503); a search itself is bounded by this.
+OPENSEARCH_TIMEOUT_SECONDS = 10
+
+
+@cache
+def opensearch() -> OpenSearch:
+    """The shared OpenSearch client (thread-safe; a pool sized for the ASGI server's worker threads)."""
+    return OpenSearch(opensearch_url(), timeout=OPENSEARCH_TIMEOUT_SECONDS, pool_maxsize=32, max_retries=0)
+
+
+@cache
+def redis_client() -> redis.Redis:
+    """The shared Redis client (its own connection pool)."""
+    return redis.Redis.from_url(redis_url(), socket_timeout=5, socket_connect_timeout=2)

@@ -1,0 +1,109 @@
+"""Thin read views: validate, wait for the client's own write if asked, run one search function, answer."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from query_service.adapters import opensearch
+from query_service.api import serializers as params
+from query_service.api.reads import CONSISTENCY_TOKEN_HEADER, ReadApi
+from query_service.search.authors import author_list
+from query_service.search.comments import comment_list
+from query_service.search.posts import post_is_public, post_search, tag_facets
+
+TOKEN_PARAMETER = OpenApiParameter(
+    CONSISTENCY_TOKEN_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "The token a command response sent (`post:12:3`): the answer waits, bounded, until that version is "
+        "searchable; `X-Consistency-Status` says `consistent` or `stale`."
+    ),
+)
+
+
+class PageSerializer(serializers.Serializer):
+    """The envelope of every list (for the schema)."""
+
+    results = serializers.ListField(child=serializers.DictField())
+    next = serializers.URLField(allow_null=True)
+    next_cursor = serializers.CharField(allow_null=True)
+    total = serializers.IntegerField()
+    total_is_exact = serializers.BooleanField()
+    freshness = serializers.DictField(allow_null=True)
+
+
+class TagCountSerializer(serializers.Serializer):
+    """One facet bucket (for the schema)."""
+
+    tag = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class TagFacetsSerializer(serializers.Serializer):
+    """The tag facets answer (for the schema)."""
+
+    results = TagCountSerializer(many=True)
+    freshness = serializers.DictField(allow_null=True)
+
+
+class PostSearchApi(ReadApi):
+    """Published posts: search, filter, sort, page."""
+
+    params_class = params.PostSearchParams
+
+    @extend_schema(parameters=[params.PostSearchParams, TOKEN_PARAMETER], responses=PageSerializer)
+    def get(self, request: Request) -> Response:
+        values = self.validated(request)
+        page = post_search(
+            client=opensearch(),
+            post_filter=params.PostFilterParams.post_filter(values),
+            sort=values["sort"],
+            cursor=values["cursor"],
+            size=values["page_size"],
+        )
+        return self.page_response(request, page)
+
+
+class TagFacetListApi(ReadApi):
+    """Tag counts over the published posts a filter matches."""
+
+    params_class = params.TagFacetParams
+
+    @extend_schema(parameters=[params.TagFacetParams, TOKEN_PARAMETER], responses=TagFacetsSerializer)
+    def get(self, request: Request) -> Response:
+        values = self.validated(request)
+        facets = tag_facets(client=opensearch(), post_filter=params.PostFilterParams.post_filter(values))
+        return self.fresh_response({"results": facets})
+
+
+class PostCommentListApi(ReadApi):
+    """The comments of a published post, oldest first."""
+
+    params_class = params.CommentListParams
+
+    @extend_schema(parameters=[params.CommentListParams, TOKEN_PARAMETER], responses=PageSerializer)
+    def get(self, request: Request, post_id: int) -> Response:
+        values = self.validated(request)
+        client = opensearch()
+        if not post_is_public(client=client, post_id=str(post_id)):
+            raise NotFound("no published post has this id")
+        page = comment_list(client=client, post_id=str(post_id), cursor=values["cursor"], size=values["page_size"])
+        return self.page_response(request, page)
+
+
+class AuthorListApi(ReadApi):
+    """The authors directory."""
+
+    params_class = params.AuthorListParams
+
+    @extend_schema(parameters=[params.AuthorListParams, TOKEN_PARAMETER], responses=PageSerializer)
+    def get(self, request: Request) -> Response:
+        values = self.validated(request)
+        page = author_list(client=opensearch(), q=values.get("q"), cursor=values["cursor"], size=values["page_size"])
+        return self.page_response(request, page)

@@ -1,0 +1,116 @@
+"""Django settings of the query service, from environment variables with local defaults (see README).
+
+There is no database at all: `DATABASES` is empty, so any ORM use raises. No app that needs one (auth, sessions,
+admin, contenttypes) is installed.
+"""
+
+from __future__ import annotations
+
+import os
+
+from infra.settings import redis_url
+
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me" if DEBUG else "")
+if not SECRET_KEY:
+    raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is not 1")
+ALLOWED_HOSTS = os.environ.get("QUERY_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "channels",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "query_service",
+]
+
+MIDDLEWARE = [
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
+ROOT_URLCONF = "query_service.config.urls"
+ASGI_APPLICATION = "query_service.config.asgi.application"
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True, "OPTIONS": {}}]
+
+DATABASES: dict[str, dict] = {}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "query_service.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Content platform: query API",
+    "DESCRIPTION": (
+        "Lists and search of published content, served from the OpenSearch read models only. Writes go to the "
+        "command API; send its `X-Consistency-Token` back to read your own write. The live stream is the WebSocket "
+        "`/stream` (see docs/asyncapi.json)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
+
+# CORS: browsers on these origins may call the query API (comma-separated; empty: none).
+CORS_ALLOWED_ORIGINS = [o for o in os.environ.get("QUERY_CORS_ALLOWED_ORIGINS", "").split(",") if o]
+CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
+CORS_ALLOW_HEADERS = ("accept", "content-type", "x-consistency-token")
+CORS_EXPOSE_HEADERS = (
+    "x-consistency-status",
+    "x-read-model-last-event-at",
+    "x-read-model-updated-at",
+    "x-read-model-age",
+)
+
+# Read-your-writes: how long a request carrying a consistency token waits for its version to be searchable.
+CONSISTENCY_WAIT_SECONDS = float(os.environ.get("QUERY_CONSISTENCY_WAIT_SECONDS", "2"))
+# Page sizes of every list.
+PAGE_SIZE_DEFAULT = 20
+PAGE_SIZE_MAX = 100
+# The projector consumer group whose progress says how fresh the read models are.
+PROJECTOR_GROUP = os.environ.get("PROJECTOR_GROUP", "projector")
+# How long a client is told to wait before retrying when OpenSearch is unreachable.
+RETRY_AFTER_SECONDS = int(os.environ.get("QUERY_RETRY_AFTER_SECONDS", "5"))
+
+# The live stream: channels-redis fans notices out across ASGI workers.
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [redis_url()],
+            "prefix": os.environ.get("QUERY_CHANNEL_PREFIX", "query"),
+            # A connection's queue holds this many frames; beyond it the layer drops, which the consumer detects.
+            "capacity": int(os.environ.get("STREAM_CHANNEL_CAPACITY", "200")),
+            "expiry": 30,
+        },
+    }
+}
+STREAM_MAX_SUBSCRIPTIONS_FILTER_VALUES = int(os.environ.get("STREAM_MAX_FILTER_VALUES", "50"))
+STREAM_MAX_FRAME_BYTES = int(os.environ.get("STREAM_MAX_FRAME_BYTES", "4096"))
+STREAM_SEND_TIMEOUT_SECONDS = float(os.environ.get("STREAM_SEND_TIMEOUT_SECONDS", "10"))
+# Origins allowed to open the WebSocket besides the query service's own hosts (comma-separated).
+STREAM_ALLOWED_ORIGINS = [o for o in os.environ.get("STREAM_ALLOWED_ORIGINS", "").split(",") if o]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+STATIC_URL = "static/"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "infra.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"opensearch": {"level": "WARNING"}},
+}

@@ -1,0 +1,65 @@
+"""Read-your-writes: wait, bounded, until the aggregate version a consistency token names is visible to search.
+
+The command service answers every write with `X-Consistency-Token: <aggregate type>:<id>:<version>`. The read
+model document of that aggregate carries the version that built it, so "visible" means a search (not a realtime
+get: lists are searches) finds the document at that version or newer.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from opensearchpy import OpenSearch
+
+from query_service.search import read_models
+from query_service.search.errors import InvalidParameter
+
+_TOKEN = re.compile(r"^(post|comment|user):([0-9]{1,19}):([0-9]{1,12})$")
+POLL_FIRST_SECONDS = 0.02
+POLL_MAX_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class ConsistencyToken:
+    """An aggregate version a client wants to read."""
+
+    aggregate_type: str
+    aggregate_id: str
+    version: int
+
+
+def token_parse(raw: str) -> ConsistencyToken:
+    """Parse a token as the command service writes it; raises InvalidParameter otherwise."""
+    match = _TOKEN.match(raw.strip())
+    if not match:
+        raise InvalidParameter(
+            "X-Consistency-Token", "must be <post|comment|user>:<id>:<version>, as a command response sent it"
+        )
+    return ConsistencyToken(match[1], match[2], int(match[3]))
+
+
+def version_visible(*, client: OpenSearch, token: ConsistencyToken) -> bool:
+    """Whether search already sees the token's aggregate at its version or later."""
+    model, field = read_models.VERSION_FIELDS[token.aggregate_type]
+    source = read_models.get_source(client, model, token.aggregate_id, [field])
+    return bool(source) and (source.get(field) or 0) >= token.version
+
+
+def version_wait(*, client: OpenSearch, token: ConsistencyToken, timeout: float) -> bool:
+    """Poll until the version is visible or `timeout` seconds passed; True when it became visible.
+
+    Polling starts fast and backs off (the projector's batches take tens of milliseconds), so a satisfied wait
+    adds little latency and an unsatisfied one costs a handful of cheap id lookups.
+    """
+    deadline = time.monotonic() + timeout
+    pause = POLL_FIRST_SECONDS
+    while True:
+        if version_visible(client=client, token=token):
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(pause, remaining))
+        pause = min(pause * 2, POLL_MAX_SECONDS)

@@ -1,0 +1,37 @@
+"""How fresh the read models are, from the progress the projector records in Redis after each searchable batch."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+
+from projector.notices import freshness_key
+
+log = logging.getLogger(__name__)
+
+
+def freshness_read(*, client: redis.Redis, group: str, now: datetime | None = None) -> dict[str, Any] | None:
+    """The projector group's progress: the newest applied event's commit time, when it became searchable, and
+    the seconds between them (its commit-to-searchable age). None when unknown (no batch yet, or Redis is down:
+    freshness is advisory and never fails a read)."""
+    try:
+        raw = client.hget(freshness_key(), group)
+    except redis.RedisError as error:
+        log.warning("freshness unavailable: %s", error)
+        return None
+    if not raw:
+        return None
+    record = json.loads(raw)
+    last_event_at = datetime.fromisoformat(record["last_occurred_at"])
+    updated_at = datetime.fromisoformat(record["last_applied_at"])
+    now = now or datetime.now(UTC)
+    return {
+        "last_event_at": last_event_at.isoformat(),
+        "updated_at": updated_at.isoformat(),
+        "age_seconds": round(max(0.0, (updated_at - last_event_at).total_seconds()), 3),
+        "idle_seconds": round(max(0.0, (now - updated_at).total_seconds()), 3),
+    }
