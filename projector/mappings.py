@@ -51,7 +51,7 @@ class ReadModel:
 
 POSTS = ReadModel(
     "posts",
-    2,
+    3,
     {
         "properties": {
             "id": {"type": "keyword"},
@@ -59,7 +59,7 @@ POSTS = ReadModel(
             "content": {"type": "text", "analyzer": "content_text"},
             "content_preview": {"type": "text", "index": False},
             "reading_time": {"type": "integer"},
-            "tags": {"type": "keyword"},
+            "tags": {"type": "keyword", "fields": {"text": {"type": "text", "analyzer": "content_text"}}},
             "status": {"type": "keyword"},
             "deleted": {"type": "boolean"},
             "author": AUTHOR,

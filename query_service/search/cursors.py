@@ -43,10 +43,12 @@ def cursor_decode(cursor: str, key: str, arity: int) -> list[Any]:
     except (ValueError, UnicodeDecodeError):
         raise InvalidParameter("cursor", "is not a cursor this service issued") from None
     values = data.get("a") if isinstance(data, dict) else None
-    if not isinstance(values, list) or len(values) != arity:
-        raise InvalidParameter("cursor", "is not a cursor this service issued")
-    if not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in values):
+    if not isinstance(values, list) or not all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in values
+    ):
         raise InvalidParameter("cursor", "is not a cursor this service issued")
     if data.get("k") != key:
         raise InvalidParameter("cursor", "belongs to a different query (its filters or sort changed); start over")
+    if len(values) != arity:
+        raise InvalidParameter("cursor", "is not a cursor this service issued")
     return values

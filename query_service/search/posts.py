@@ -21,7 +21,7 @@ SORTS = {
     "most_commented": [{"comment_count": "desc"}, {"published_at": "desc"}, {"id": "asc"}],
     "relevance": [{"_score": "desc"}, {"published_at": "desc"}, {"id": "asc"}],
 }
-SEARCH_FIELDS = ["title^3", "tags^2", "content"]
+SEARCH_FIELDS = ["title^3", "tags.text^2", "content"]  # tags.text: stemmed, so "run" finds #running
 LIST_FIELDS = [
     "id", "title", "content_preview", "reading_time", "tags", "author", "comment_count", "last_commented_at",
     "created_at", "updated_at", "published_at", "post_version",

@@ -112,10 +112,12 @@ def api() -> APIClient:
 
 @pytest.fixture
 def get(api: APIClient) -> Callable[..., Any]:
-    """GET a named route with query parameters (lists become repeated parameters); returns the response."""
+    """GET a named route with query parameters (lists become repeated parameters) and optionally a consistency
+    token; returns the response."""
     from django.urls import reverse
 
-    def call(name: str, params: dict[str, Any] | None = None, *, kwargs: dict[str, Any] | None = None, **headers: str):
+    def call(name: str, params: dict[str, Any] | None = None, *, kwargs: dict[str, Any] | None = None, token=None):
+        headers = {} if token is None else {"X-Consistency-Token": token}
         return api.get(reverse(f"api:{name}", kwargs=kwargs), params or {}, headers=headers)
 
     return call

@@ -1,0 +1,206 @@
+"""Comments, authors, tag facets, bad parameters, read-your-writes, freshness and an unreachable OpenSearch."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from command_service.services import comments, users
+from query_service.adapters import opensearch
+from tests.integration.query_service.conftest import Story
+
+
+def test_comments_of_a_post_oldest_first_in_pages_without_deleted_ones(story: Story, get: Callable[..., Any]) -> None:
+    ada, bob = story.register("ada"), story.register("bob", "Bob B.")
+    post_id = story.post(ada, "Talk")
+    written = [story.comment(post_id, bob, f"comment {n}") for n in range(5)]
+    comments.comment_delete(comment_id=written[1], actor=bob, uow=story.uow)
+    story.comment(story.post(ada, "Elsewhere"), bob)
+    story.project()
+
+    first = get("post-comment-list", {"page_size": 3}, kwargs={"post_id": post_id}).json()
+    second = get("post-comment-list", {"page_size": 3, "cursor": first["next_cursor"]}, kwargs={"post_id": post_id})
+
+    bodies = [c["body"] for c in first["results"] + second.json()["results"]]
+    assert bodies == ["comment 0", "comment 2", "comment 3", "comment 4"]
+    assert first["results"][0]["author"]["display_name"] == "Bob B."
+    assert first["results"][0]["post_title"] == "Talk"
+    assert second.json()["next_cursor"] is None
+    assert get("post-comment-list", kwargs={"post_id": 999_999}).status_code == 404
+
+
+def test_authors_directory_with_counts_and_search(story: Story, get: Callable[..., Any]) -> None:
+    ada, bob = story.register("ada", "Ada Lovelace"), story.register("bob", "Bob Builder")
+    story.register("carol", "Carol Danvers")
+    story.post(ada, "One")
+    story.post(ada, "Two")
+    story.post(ada, "Draft", publish=False)
+    story.comment(story.post(bob, "Bob's"), ada)
+    users.user_profile_change(user_id=bob.user_id, actor=bob, bio="Builds bridges", uow=story.uow)
+    story.project()
+
+    everyone = get("author-list").json()
+    assert [a["username"] for a in everyone["results"]] == ["ada", "bob", "carol"]
+    ada_doc = everyone["results"][0]
+    assert (ada_doc["published_post_count"], ada_doc["comment_count"]) == (2, 1)
+    assert [a["username"] for a in get("author-list", {"q": "bridges"}).json()["results"]] == ["bob"]
+    assert [a["username"] for a in get("author-list", {"q": "CA"}).json()["results"]] == ["carol"]  # username prefix
+    paged = get("author-list", {"page_size": 2}).json()
+    rest = get("author-list", {"page_size": 2, "cursor": paged["next_cursor"]}).json()
+    assert [a["username"] for a in paged["results"] + rest["results"]] == ["ada", "bob", "carol"]
+
+
+def test_tag_facets_count_the_current_filter(story: Story, get: Callable[..., Any]) -> None:
+    ada, bob = story.register("ada"), story.register("bob")
+    story.post(ada, "Snakes", tags=("python", "animals"))
+    story.post(ada, "Code", tags=("python", "web"))
+    story.post(bob, "Web", tags=("web",))
+    story.post(bob, "Draft", tags=("python",), publish=False)
+    story.project()
+
+    assert get("post-tag-facets").json()["results"] == [
+        {"tag": "python", "count": 2}, {"tag": "web", "count": 2}, {"tag": "animals", "count": 1}
+    ]  # fmt: skip
+    assert get("post-tag-facets", {"author": bob.user_id}).json()["results"] == [{"tag": "web", "count": 1}]
+    assert get("post-tag-facets", {"tag": "python"}).json()["results"] == [
+        {"tag": "python", "count": 2}, {"tag": "animals", "count": 1}, {"tag": "web", "count": 1}
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "field"),
+    [
+        ("post-search", {"sort": "oldest"}, "sort"),
+        ("post-search", {"page_size": "ten"}, "page_size"),
+        ("post-search", {"page_size": "0"}, "page_size"),
+        ("post-search", {"published_after": "yesterday"}, "published_after"),
+        ("post-search", {"published_after": "2026-02-01", "published_before": "2026-01-01"}, "published_before"),
+        ("post-search", {"author": "ada"}, "author"),
+        ("post-search", {"tag": "no spaces"}, "tag"),
+        ("post-search", {"tag": [f"t{n}" for n in range(11)]}, "tag"),
+        ("post-search", {"q": "x" * 201}, "q"),
+        ("post-search", {"tags": "python"}, "tags"),
+        ("post-search", {"cursor": "not-a-cursor"}, "cursor"),
+        ("post-search", {"cursor": "eyJrIjoiYWJjIiwiYSI6WzEsIjIiXX0"}, "cursor"),  # another query's cursor
+        ("post-tag-facets", {"cursor": "abc"}, "cursor"),
+        ("author-list", {"sort": "newest"}, "sort"),
+    ],
+)
+def test_malformed_parameters_get_400_naming_the_field(
+    story: Story, get: Callable[..., Any], name: str, params: dict[str, Any], field: str
+) -> None:
+    response = get(name, params)
+
+    assert response.status_code == 400
+    assert field in response.json()["fields"], response.json()
+
+
+def test_hostile_query_text_is_only_ever_text(story: Story, get: Callable[..., Any]) -> None:
+    ada = story.register("ada")
+    story.post(ada, "Plain", content="plain words")
+    story.project()
+    for q in ["title:Plain OR _exists_:status", '"unclosed', "((((", "*", "plain AND NOT", '{"script": 1}', "\\"]:
+        response = get("post-search", {"q": q, "sort": "relevance"})
+        assert response.status_code == 200, (q, response.json())
+
+
+def test_cursor_from_another_sort_is_refused(story: Story, get: Callable[..., Any]) -> None:
+    ada = story.register("ada")
+    for number in range(3):
+        story.post(ada, f"Post {number}")
+    story.project()
+    cursor = get("post-search", {"page_size": 1}).json()["next_cursor"]
+
+    response = get("post-search", {"page_size": 1, "cursor": cursor, "sort": "most_commented"})
+
+    assert response.status_code == 400
+    assert "different query" in response.json()["fields"]["cursor"][0]
+
+
+def test_a_consistency_token_waits_until_the_write_is_searchable(story: Story, get: Callable[..., Any]) -> None:
+    ada = story.register("ada")
+    story.project()
+    post_id = story.post(ada, "Fresh off the press")
+    token = story.last_written()
+    projector = threading.Timer(0.5, story.project)
+    projector.start()
+    started = time.monotonic()
+
+    response = get("post-search", token=f"{token.aggregate_type}:{post_id}:{token.version}")
+
+    waited = time.monotonic() - started
+    projector.join()
+    assert response["X-Consistency-Status"] == "consistent"
+    assert [post["id"] for post in response.json()["results"]] == [str(post_id)]
+    assert 0.4 < waited < 2
+
+
+def test_a_consistency_token_not_reached_in_time_answers_stale(story: Story, get: Callable[..., Any]) -> None:
+    ada = story.register("ada")
+    post_id = story.post(ada, "Never projected")
+
+    with override_settings(CONSISTENCY_WAIT_SECONDS=0.3):
+        started = time.monotonic()
+        response = get("post-search", token=f"post:{post_id}:2")
+
+    assert 0.3 <= time.monotonic() - started < 1.5
+    assert response.status_code == 200
+    assert response["X-Consistency-Status"] == "stale"
+    assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize("token", ["post:1", "post:a:1", "blog:1:1", "post:1:1:1", ""])
+def test_a_malformed_consistency_token_gets_400(story: Story, get: Callable[..., Any], token: str) -> None:
+    response = get("post-search", token=token)
+
+    assert response.status_code == 400
+    assert "X-Consistency-Token" in response.json()["fields"]
+
+
+def test_every_list_says_how_fresh_the_read_model_is(story: Story, get: Callable[..., Any]) -> None:
+    ada = story.register("ada")
+    post_id = story.post(ada, "Timed")
+    story.comment(post_id, ada)
+    story.project()
+
+    for name, kwargs in (("post-search", None), ("author-list", None), ("post-tag-facets", None),
+                         ("post-comment-list", {"post_id": post_id})):  # fmt: skip
+        response = get(name, kwargs=kwargs)
+        assert response.status_code == 200
+        freshness = response.json()["freshness"]
+        assert freshness["last_event_at"] == story.uow.clock.isoformat()
+        assert response["X-Read-Model-Last-Event-At"] == freshness["last_event_at"]
+        assert float(response["X-Read-Model-Age"]) == freshness["age_seconds"] >= 0
+
+
+def test_unreachable_opensearch_gets_503_with_retry_after(
+    story: Story, free_port: Callable[[], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENSEARCH_URL", f"http://127.0.0.1:{free_port()}")
+    opensearch.cache_clear()
+    client = APIClient()
+    try:
+        for path in ("/api/v1/posts/?q=x", "/api/v1/posts/tags/", "/api/v1/posts/1/comments/", "/api/v1/authors/"):
+            response = client.get(path, headers={"X-Consistency-Token": "post:1:1"})
+            assert response.status_code == 503, path
+            assert response["Retry-After"] == "5"
+            assert "unavailable" in response.json()["message"]
+    finally:
+        opensearch.cache_clear()
+
+
+def test_missing_read_models_get_503_not_500(
+    story: Story, get: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROJECTOR_INDEX_PREFIX", "never-built-")
+
+    response = get("post-search")
+
+    assert response.status_code == 503
+    assert "projector" in response.json()["message"]
