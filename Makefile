@@ -8,7 +8,7 @@ RUN := $(UV) run --frozen
 PYTEST := $(RUN) python -m infra exec -- pytest
 
 .PHONY: help bootstrap install services services-down services-status run lint format schemas test test-unit test-api \
-	test-integration bench-command bench-projector
+	test-integration test-query bench-command bench-projector
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -44,8 +44,9 @@ schemas: install ## regenerate the committed contracts: event schemas, AsyncAPI,
 	@$(RUN) python -m events.schemas
 	@$(RUN) python -m events.asyncapi
 	@$(RUN) python -m command_service spectacular --file docs/openapi/command-api.yaml --validate
+	@$(RUN) python -m query_service spectacular --file docs/openapi/query-api.yaml --validate
 
-test: lint test-unit test-api test-integration ## lint, unit and API tests, then integration tests on the real services
+test: lint test-unit test-api test-integration test-query ## lint, unit and API tests, then integration tests on the real services
 
 test-unit: install ## tests that need no service and no database
 	@$(RUN) pytest tests/unit
@@ -55,6 +56,9 @@ test-api: install ## API and contract tests on an in-memory SQLite database
 
 test-integration: services ## tests against the real services (started when they are not up)
 	@$(PYTEST) tests/integration
+
+test-query: services ## the query service's tests (its own Django settings: no database) on OpenSearch and Redis
+	@DJANGO_SETTINGS_MODULE=query_service.config.settings $(PYTEST) tests/integration/query_service
 
 bench-command: services ## POST create with and without the outbox, and commit-to-Kafka latency
 	@$(RUN) python -m bench.command_write

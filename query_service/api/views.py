@@ -57,7 +57,9 @@ class PostSearchApi(ReadApi):
 
     params_class = params.PostSearchParams
 
-    @extend_schema(parameters=[params.PostSearchParams, TOKEN_PARAMETER], responses=PageSerializer)
+    @extend_schema(
+        operation_id="post_search", parameters=[params.PostSearchParams, TOKEN_PARAMETER], responses=PageSerializer
+    )
     def get(self, request: Request) -> Response:
         values = self.validated(request)
         page = post_search(
@@ -75,7 +77,11 @@ class TagFacetListApi(ReadApi):
 
     params_class = params.TagFacetParams
 
-    @extend_schema(parameters=[params.TagFacetParams, TOKEN_PARAMETER], responses=TagFacetsSerializer)
+    @extend_schema(
+        operation_id="post_tag_facets",
+        parameters=[params.TagFacetParams, TOKEN_PARAMETER],
+        responses=TagFacetsSerializer,
+    )
     def get(self, request: Request) -> Response:
         values = self.validated(request)
         facets = tag_facets(client=opensearch(), post_filter=params.PostFilterParams.post_filter(values))
@@ -87,7 +93,11 @@ class PostCommentListApi(ReadApi):
 
     params_class = params.CommentListParams
 
-    @extend_schema(parameters=[params.CommentListParams, TOKEN_PARAMETER], responses=PageSerializer)
+    @extend_schema(
+        operation_id="post_comment_list",
+        parameters=[params.CommentListParams, TOKEN_PARAMETER],
+        responses=PageSerializer,
+    )
     def get(self, request: Request, post_id: int) -> Response:
         values = self.validated(request)
         client = opensearch()
@@ -102,7 +112,9 @@ class AuthorListApi(ReadApi):
 
     params_class = params.AuthorListParams
 
-    @extend_schema(parameters=[params.AuthorListParams, TOKEN_PARAMETER], responses=PageSerializer)
+    @extend_schema(
+        operation_id="author_list", parameters=[params.AuthorListParams, TOKEN_PARAMETER], responses=PageSerializer
+    )
     def get(self, request: Request) -> Response:
         values = self.validated(request)
         page = author_list(client=opensearch(), q=values.get("q"), cursor=values["cursor"], size=values["page_size"])
