@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from tqdm import tqdm
 
 from events.consumer import Accepted, EventReader, Skipped
 from events.topics import dead_letter_topic, event_topics
+from infra.heartbeats import Heartbeat
 from infra.settings import kafka_bootstrap_servers, redis_url
 from infra.shutdown import StopRequested
 from projector.app import ProjectorConfig, bootstrap, opensearch_client, prepare
@@ -29,7 +31,16 @@ from projector.verify import verify
 from projector.writer import Writer
 
 log = logging.getLogger("projector")
+HEARTBEAT_SECONDS = 5.0  # how often lag is measured and reported
 VERIFY_LIMIT = 20  # mismatches listed per read model and kind unless --limit says otherwise
+
+
+def lag_by_topic(lag: dict[TopicPartition, int]) -> dict[str, int]:
+    """Per-partition lag summed per topic."""
+    totals: dict[str, int] = {}
+    for tp, behind in lag.items():
+        totals[tp.topic] = totals.get(tp.topic, 0) + behind
+    return totals
 
 
 def run(config: ProjectorConfig) -> int:
@@ -41,17 +52,22 @@ def run(config: ProjectorConfig) -> int:
     print(f"projector group {config.group} running", flush=True)
     last_lag = 0.0
     failures = 0
+    heartbeat = Heartbeat(loop.notices.client, f"projector {config.group} {os.getpid()}")
     try:
         while not stopping:
             try:
                 loop.run_once()
                 failures = 0
-                if time.monotonic() - last_lag > 5:
-                    loop.update_lag()
+                if time.monotonic() - last_lag > HEARTBEAT_SECONDS:
+                    lag = loop.update_lag()
                     last_lag = time.monotonic()
-            except Exception:  # an outage of OpenSearch, Redis or Kafka: the batch is read again after a pause
+                    heartbeat.beat(
+                        {"kafka": True, "opensearch": True}, force=True, lag=lag_by_topic(lag), **loop.holds.stats()
+                    )
+            except Exception as error:  # an outage of OpenSearch, Redis or Kafka: the batch is read again after a pause
                 failures += 1
                 log.exception("batch failed (attempt %d); retrying", failures)
+                heartbeat.beat({}, failing_batches=failures, error=f"{type(error).__name__}: {error}"[:300])
                 time.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
     finally:
         loop.consumer.close()

@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from command_service.apps.idempotency.models import IdempotencyRecord
 from command_service.apps.outbox.leases import ShardLeases
 from command_service.apps.outbox.models import OutboxEvent
 from command_service.apps.outbox.publisher import KafkaPublisher
 from command_service.apps.outbox.wake_up import WakeUp
+from infra.heartbeats import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,16 @@ class RelaySettings:
 class OutboxRelay:
     """One relay process's loop; several may run, each publishing the shards it leases."""
 
-    def __init__(self, publisher: Publisher | KafkaPublisher, owner: str, wake_up: WakeUp, settings: RelaySettings):
+    def __init__(
+        self,
+        publisher: Publisher | KafkaPublisher,
+        owner: str,
+        wake_up: WakeUp,
+        settings: RelaySettings,
+        heartbeat: Heartbeat | None = None,
+    ):
         self.publisher = publisher
+        self.heartbeat = heartbeat
         self.leases = ShardLeases(owner, settings.lease_ttl)
         self.wake_up = wake_up
         self.settings = settings
@@ -96,12 +105,17 @@ class OutboxRelay:
         try:
             while not should_stop():
                 close_old_connections()
+                reaches = {"postgres": True, "kafka": True}
                 try:
                     pending, sent = self.run_once()
                     self._maybe_prune()
-                except Exception:
+                    reaches["kafka"] = sent >= pending
+                except Exception as error:
                     log.exception("relay pass failed")
                     pending, sent = 1, 0
+                    reaches["postgres" if isinstance(error, DatabaseError) else "kafka"] = False
+                if self.heartbeat is not None:
+                    self.heartbeat.beat(reaches, pending=pending)
                 if pending and sent < pending:  # Kafka (or the database) failed: back off, then retry
                     backoff = min(max(backoff * 2, 0.5), self.settings.max_backoff)
                     time.sleep(backoff)

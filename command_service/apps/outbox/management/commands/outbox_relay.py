@@ -7,6 +7,7 @@ import socket
 from datetime import timedelta
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
@@ -16,7 +17,8 @@ from command_service.apps.outbox.publisher import KafkaPublisher
 from command_service.apps.outbox.relay import OutboxRelay, RelaySettings
 from command_service.apps.outbox.wake_up import wake_up_for
 from events.topics import ensure_topics
-from infra.settings import kafka_bootstrap_servers
+from infra.heartbeats import Heartbeat
+from infra.settings import kafka_bootstrap_servers, redis_url
 from infra.shutdown import StopRequested
 
 
@@ -40,6 +42,7 @@ class Command(BaseCommand):
                 poll_interval=options["poll_interval"],
                 retention=timedelta(seconds=settings.OUTBOX_RETENTION_SECONDS),
             ),
+            Heartbeat(redis.Redis.from_url(redis_url(), socket_timeout=2), f"relay {options['owner']}"),
         )
         self._ensure_topics(servers)
         if options["once"]:

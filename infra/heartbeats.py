@@ -1,0 +1,59 @@
+"""Heartbeats: each long-running process says, every few seconds, which backing services it reaches.
+
+The query service's status page reads them, so it can show the health of PostgreSQL and Kafka without ever opening
+a connection to them itself. A heartbeat is advisory: writing one never fails its process (Redis may be down).
+Records live in one Redis hash per deployment, namespaced by PROJECTOR_INDEX_PREFIX like the read models.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+
+log = logging.getLogger(__name__)
+INTERVAL_SECONDS = 5.0
+STALE_AFTER_SECONDS = 3 * INTERVAL_SECONDS
+
+
+def heartbeats_key() -> str:
+    """The Redis hash of every component's last heartbeat."""
+    return f"{os.environ.get('PROJECTOR_INDEX_PREFIX', '')}system:heartbeats"
+
+
+class Heartbeat:
+    """Writes one component's heartbeat at most every INTERVAL_SECONDS."""
+
+    def __init__(self, client: redis.Redis, component: str) -> None:
+        self.client = client
+        self.component = component
+        self._last = 0.0
+
+    def beat(self, reaches: dict[str, bool], *, force: bool = False, **details: Any) -> None:
+        """Record which services this component reached (`{"kafka": True, ...}`) and any details."""
+        if not force and time.monotonic() - self._last < INTERVAL_SECONDS:
+            return
+        self._last = time.monotonic()
+        record = {"at": datetime.now(UTC).isoformat(), "reaches": reaches, **details}
+        try:
+            self.client.hset(heartbeats_key(), self.component, json.dumps(record))
+        except redis.RedisError as error:
+            log.debug("heartbeat not written: %s", error)
+
+
+def heartbeats_read(client: redis.Redis, now: datetime | None = None) -> dict[str, dict[str, Any]]:
+    """Every component's last heartbeat, each with `age_seconds` and `stale` (older than STALE_AFTER_SECONDS)."""
+    now = now or datetime.now(UTC)
+    out = {}
+    for component, raw in client.hgetall(heartbeats_key()).items():
+        record = json.loads(raw)
+        age = (now - datetime.fromisoformat(record["at"])).total_seconds()
+        out[component.decode() if isinstance(component, bytes) else component] = {
+            **record, "age_seconds": round(age, 1), "stale": age > STALE_AFTER_SECONDS,
+        }  # fmt: skip
+    return out

@@ -1,0 +1,106 @@
+"""The system's status as the query service sees it: its own backing services, the other processes' heartbeats,
+the read models' lag and freshness, and the dead letters. Never a database connection: PostgreSQL's and Kafka's
+health come from the heartbeats of the processes that use them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import OpenSearchException
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from events.topics import event_topics
+from infra.heartbeats import heartbeats_read
+from query_service.adapters import opensearch, redis_client
+from query_service.search.freshness import freshness_read
+from query_service.search.read_models import alias
+
+STREAM_PATH = "/stream"
+# The read model each topic mainly feeds (comments also update posts' counts, users every embedded author).
+READ_MODEL_OF_AGGREGATE = {"user": "authors", "post": "posts", "comment": "comments"}
+
+
+def _opensearch_health(client: OpenSearch) -> dict[str, Any]:
+    try:
+        health = client.cluster.health(request_timeout=2)
+    except OpenSearchException as error:
+        return {"ok": False, "detail": type(error).__name__}
+    return {"ok": health["status"] in ("green", "yellow"), "detail": f"cluster {health['status']}"}
+
+
+def _redis_health(client: redis.Redis) -> dict[str, Any]:
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        return {"ok": False, "detail": type(error).__name__}
+    return {"ok": True, "detail": "ping answered"}
+
+
+def _reported(heartbeats: dict[str, dict[str, Any]], service: str) -> dict[str, Any]:
+    """A service's health as the fresh heartbeats report it (unknown when none mentions it)."""
+    seen = {name: beat["reaches"][service] for name, beat in heartbeats.items()
+            if not beat["stale"] and service in beat["reaches"]}  # fmt: skip
+    if not seen:
+        return {"ok": None, "detail": "no process reported it recently"}
+    return {"ok": all(seen.values()), "detail": ", ".join(f"{name}: {'ok' if ok else 'failing'}"
+                                                          for name, ok in sorted(seen.items()))}  # fmt: skip
+
+
+def system_status(*, search: OpenSearch, cache: redis.Redis, group: str) -> dict[str, Any]:
+    """Everything the status page shows, as plain data."""
+    redis_health = _redis_health(cache)
+    heartbeats = heartbeats_read(cache) if redis_health["ok"] else {}
+    projectors = [beat for name, beat in heartbeats.items() if name.startswith(f"projector {group} ")]
+    fresh = [beat for beat in projectors if not beat["stale"]]
+    freshness = freshness_read(client=cache, group=group) if redis_health["ok"] else None
+    lag_by_topic: dict[str, int] = {}
+    for beat in fresh:
+        for topic, behind in beat.get("lag", {}).items():
+            lag_by_topic[topic] = lag_by_topic.get(topic, 0) + behind
+    read_models = {}
+    for aggregate, spec in event_topics().items():
+        name = READ_MODEL_OF_AGGREGATE[aggregate]
+        read_models[name] = {
+            "alias": alias(name),
+            "topic": spec.name,
+            "lag": lag_by_topic.get(spec.name) if fresh else None,
+            "commit_to_searchable_seconds": freshness["age_seconds"] if freshness else None,
+            "last_event_at": freshness["last_event_at"] if freshness else None,
+        }
+    return {
+        "services": {
+            "opensearch": _opensearch_health(search),
+            "redis": redis_health,
+            "postgres": _reported(heartbeats, "postgres"),
+            "kafka": _reported(heartbeats, "kafka"),
+        },
+        "read_models": read_models,
+        "dead_letters": {
+            "waiting": sum(beat.get("waiting_dead_letters", 0) for beat in fresh[:1]),
+            "held_aggregates": sum(beat.get("held_aggregates", 0) for beat in fresh[:1]),
+        },
+        "processes": heartbeats,
+    }
+
+
+def status_page(request: HttpRequest) -> HttpResponse:
+    """The status page: plain HTML and a little JavaScript polling SystemStatusApi and reading the live stream."""
+    context = {"status_url": reverse("api:system-status"), "stream_path": STREAM_PATH}
+    return render(request, "query_service/status.html", context)
+
+
+class SystemStatusApi(APIView):
+    """The system's health, lag, freshness and dead letters (what the status page polls)."""
+
+    @extend_schema(operation_id="system_status", responses=dict)
+    def get(self, request: Request) -> Response:
+        return Response(system_status(search=opensearch(), cache=redis_client(), group=settings.PROJECTOR_GROUP))
