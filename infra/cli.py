@@ -1,4 +1,4 @@
-"""`python -m infra COMMAND`: start, stop and inspect the local backing services.
+"""`python -m infra COMMAND`: start, stop and inspect the local backing services; run the whole system.
 
 Commands:
     up [NAME ...]       start the services (all by default) and wait until each is healthy; a no-op for running ones
@@ -6,17 +6,20 @@ Commands:
     status              say what runs where
     env                 print the client environment variables (`export KEY=value` lines) for the local services
     exec -- CMD ...     run CMD with those variables set where the environment does not set them already
+    run [PROCESS ...]   start the services, migrate, create topics and indices, then supervise the system's
+                        processes (command, relay, projector, query, fanout; all by default) until Ctrl-C
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from infra.process import ServiceError, port_in_use, stop
 from infra.service import Service
+from infra.settings import PortSetting
 from infra.stack import all_services
 
 
@@ -31,11 +34,15 @@ def _select(names: Sequence[str]) -> list[Service]:
     return [known[name] for name in names]
 
 
-def _check_ports(services: Sequence[Service]) -> None:
+def check_ports_free(ports: Iterable[PortSetting]) -> None:
+    """Make sure nothing listens on any of these ports.
+
+    Raises:
+        ServiceError: one line per taken port, naming its variable.
+    """
     taken = [
         f"port {port.value} is already in use by another process: free it, or set {port.env_var} to another port"
-        for service in services
-        for port in service.ports
+        for port in ports
         if port_in_use(port.value)
     ]
     if taken:
@@ -54,7 +61,7 @@ def up(names: Sequence[str]) -> None:
             to_start.append(service)
     if not to_start:
         return
-    _check_ports(to_start)
+    check_ports_free(port for service in to_start for port in service.ports)
     for service in to_start:
         service.prepare()
     started = []
@@ -128,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif command == "env":
             for key, value in client_env().items():
                 print(f"export {key}={value}")
+        elif command == "run":
+            from infra.run import run  # imports honcho and this module: only when asked
+
+            return run(rest)
         elif command == "exec" and rest:
             cmd = rest[1:] if rest[0] == "--" else rest
             os.execvpe(cmd[0], cmd, {**client_env(), **os.environ})

@@ -39,6 +39,10 @@ KAFKA_PORT = PortSetting("KAFKA_PORT", 19092)
 KAFKA_CONTROLLER_PORT = PortSetting("KAFKA_CONTROLLER_PORT", 19093)
 OPENSEARCH_PORT = PortSetting("OPENSEARCH_PORT", 19200)
 OPENSEARCH_TRANSPORT_PORT = PortSetting("OPENSEARCH_TRANSPORT_PORT", 19300)
+# The system's own processes under `python -m infra run` (the projector reads its port itself; 0 turns it off).
+COMMAND_PORT = PortSetting("COMMAND_PORT", 8000)
+QUERY_PORT = PortSetting("QUERY_PORT", 8001)
+PROJECTOR_METRICS_PORT = PortSetting("PROJECTOR_METRICS_PORT", 9108)
 
 
 def state_root() -> Path:
