@@ -8,7 +8,7 @@ RUN := $(UV) run --frozen
 PYTEST := $(RUN) python -m infra exec -- pytest
 
 .PHONY: help bootstrap install services services-down services-status run lint format schemas test test-unit test-api \
-	test-integration test-query bench-command bench-projector
+	test-integration test-query test-e2e bench-command bench-projector demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -28,9 +28,11 @@ services-down: ## stop exactly the service processes `make services` started
 services-status: ## say which services run, where, and their memory
 	@$(RUN) python -m infra status || true
 
-run: bootstrap services ## bring the whole system up
-	@echo "Backing services are up; the environment for clients:"
-	@$(RUN) python -m infra env
+run: bootstrap ## bring the whole system up (services, migrations, topics, indices, every process); Ctrl-C stops it
+	@$(RUN) python -m infra run
+
+demo: install ## seed demo users, posts, tags and comments through the command API of a running `make run`
+	@$(RUN) python -m infra.demo
 
 lint: install ## ruff lint and format check
 	@$(RUN) ruff check .
@@ -46,7 +48,7 @@ schemas: install ## regenerate the committed contracts: event schemas, AsyncAPI,
 	@$(RUN) python -m command_service spectacular --file docs/openapi/command-api.yaml --validate
 	@$(RUN) python -m query_service spectacular --file docs/openapi/query-api.yaml --validate
 
-test: lint test-unit test-api test-integration test-query ## lint, unit and API tests, then integration tests on the real services
+test: lint test-unit test-api test-integration test-query test-e2e ## lint, unit and API tests, then integration tests on the real services
 
 test-unit: install ## tests that need no service and no database
 	@$(RUN) pytest tests/unit
@@ -59,6 +61,9 @@ test-integration: services ## tests against the real services (started when they
 
 test-query: services ## the query service's tests (its own Django settings: no database) on OpenSearch and Redis
 	@DJANGO_SETTINGS_MODULE=query_service.config.settings $(PYTEST) tests/integration/query_service
+
+test-e2e: services ## the whole system through its public HTTP and WebSocket APIs (`infra run` on PostgreSQL)
+	@$(PYTEST) tests/e2e
 
 bench-command: services ## POST create with and without the outbox, and commit-to-Kafka latency
 	@$(RUN) python -m bench.command_write
