@@ -40,6 +40,19 @@ def test_compose_config_accepts_the_file_and_publishes_the_local_ports() -> None
         assert f"127.0.0.1:{port.value}:{container_port}" in result.stdout  # compose reads the same variables
 
 
+def test_compose_app_profile_runs_every_process_of_the_system_against_the_network_names() -> None:
+    result = subprocess.run(
+        [*_compose(), "-f", str(REPO_ROOT / "compose.yaml"), "--profile", "app", "config"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for service in ("migrate:", "command:", "relay:", "projector:", "query:", "fanout:"):
+        assert f"  {service}" in result.stdout
+    assert "KAFKA_BOOTSTRAP_SERVERS: kafka:29092" in result.stdout
+    assert "127.0.0.1:8000:8000" in result.stdout
+    assert "127.0.0.1:8001:8001" in result.stdout
+
+
 def test_compose_config_rejects_an_unknown_key(tmp_path: Path) -> None:
     broken = tmp_path / "compose.yaml"
     broken.write_text((REPO_ROOT / "compose.yaml").read_text().replace("    image: redis:7", "    imagee: redis:7"))
