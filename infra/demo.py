@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from infra.demo_data import COMMENTS, DELETED_COMMENT, PASSWORD, POSTS, RENAME, TAG_CHANGE, USERS
 from infra.http_client import ApiClient, ApiError, Reply
-from infra.settings import COMMAND_PORT
+from infra.settings import COMMAND_PORT, QUERY_PORT
 
 
 @dataclass
@@ -101,7 +101,9 @@ def _again(reply: Reply) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m infra.demo`."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.demo", description="Seed realistic demo data through the command service's HTTP API."
+    )
     default = f"http://127.0.0.1:{COMMAND_PORT.value}"
     parser.add_argument("--url", default=default, help=f"the command service (default {default}, from COMMAND_PORT)")
     args = parser.parse_args(argv)
@@ -112,7 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print(
         f"demo data in place: {len(summary.users)} users, {len(summary.posts)} posts, {len(summary.comments)} comments"
-        " (one deleted); the projector makes them searchable on the query API within a moment"
+        " (one deleted). Searchable within a moment on the query API, e.g. "
+        f"http://127.0.0.1:{QUERY_PORT.value}/api/v1/posts/?q=outbox"
     )
     return 0
 
