@@ -15,7 +15,7 @@ from typing import Any
 
 from events.envelope import MAX_MESSAGE_BYTES
 from events.schemas import class_docs, envelope_schema, payload_schema, render
-from events.stream import CLIENT_FRAMES, SERVER_FRAMES, frame_schema
+from events.stream import CLIENT_FRAMES, CLOSE_CODES, SERVER_FRAMES, frame_schema
 from events.topics import DEAD_LETTER_PARTITIONS, DEAD_LETTER_SUFFIX, EVENT_TOPICS
 from events.types import SPECS, EventSpec, current_spec
 
@@ -102,6 +102,16 @@ def _operation(action: str, channel: str, names: list[str], summary: str) -> dic
     return {"action": action, "channel": _ref("channels", channel), "summary": summary, "messages": messages}
 
 
+def _stream_description() -> str:
+    codes = "\n".join(f"- `{int(code)}` {code.name.lower()}: {text}" for code, text in CLOSE_CODES.items())
+    return (
+        "Events as they become visible in the read model, filtered by the client's subscription, in stream order; "
+        "a reconnecting client subscribes with `resume_from` = its last `position` and misses nothing. Browsers "
+        "from origins the server does not allow are refused at the handshake (HTTP 403). The server closes a "
+        f"connection with these codes:\n\n{codes}"
+    )
+
+
 def asyncapi_document() -> dict[str, Any]:
     """The whole AsyncAPI 3.0.0 document."""
     channels: dict[str, Any] = {}
@@ -139,7 +149,7 @@ def asyncapi_document() -> dict[str, Any]:
     channels["stream"] = {
         "address": "/stream",
         "title": "live stream",
-        "description": "Events as they become visible in the read model, filtered by the client's subscription.",
+        "description": _stream_description(),
         "servers": [_ref("servers", "query")],
         "messages": _channel_messages(client + server),
     }

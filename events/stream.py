@@ -3,13 +3,23 @@
 Every frame is one JSON text message, an object whose `type` names the frame. The client sends `subscribe` (what
 it wants, and where to resume from); the server sends `event` for each event that became visible in the read
 model, `resync_required` when it cannot resume where asked (the client reloads over HTTP, then subscribes
-afresh), and `error` for a frame it cannot accept. Events in frames are always at their current schema version.
-The query service issue will refine the details; the shapes live here so the AsyncAPI document can publish them.
+afresh), and `error` for a frame it cannot accept (the connection stays open). Events in frames are always at their
+current schema version.
+
+Delivery: event frames come in stream order, each once per subscription; `position` only grows. A client keeps the
+`position` of the last event frame it received and, after any disconnect, subscribes again with it as
+`resume_from`: it then gets exactly what it missed (in order), then live events, as long as the server still
+retains that position; otherwise it gets `resync_required` first, then live events.
+
+The server closes a connection with one of the `CloseCode`s; a browser whose page origin is not allowed is refused
+during the handshake (HTTP 403), before any frame.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+from enum import IntEnum
 from typing import Annotated, Any, ClassVar
 
 from events.codec import Id, ShapeError, from_json, hints_of, regex_rule, to_json
@@ -21,14 +31,38 @@ from events.types import AggregateType
 StreamId = Annotated[str, regex_rule("[0-9]+-[0-9]+", "must be a Redis stream id like 1700000000000-0")]
 
 
+class CloseCode(IntEnum):
+    """Why the server closed a stream connection: the WebSocket close code (`CLOSE_CODES` says what to do)."""
+
+    MESSAGE_TOO_BIG = 1009
+    TRY_AGAIN_LATER = 1013
+    RESUME_REQUIRED = 4008
+
+
+CLOSE_CODES: dict[CloseCode, str] = {
+    CloseCode.MESSAGE_TOO_BIG: "A client frame was larger than the server accepts (a few KiB); do not send it again.",
+    CloseCode.TRY_AGAIN_LATER: (
+        "The server could not read the stream or the read models just now; reconnect after a pause and subscribe "
+        "with `resume_from`."
+    ),
+    CloseCode.RESUME_REQUIRED: (
+        "The connection fell behind: the client read too slowly, or live events for it had to be dropped. Nothing "
+        "is skipped silently: reconnect and subscribe with `resume_from` = the last position received."
+    ),
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class SubscribeFrame:
-    """Client to server: start (or restart) the subscription; an empty filter matches everything.
+    """Client to server: start (or replace) the connection's one subscription; an empty filter matches everything.
+
+    The filters hold at most 50 values together (a server setting). Without `resume_from`, events start from the
+    moment of subscribing.
 
     Attributes:
         aggregate_types: only events of these aggregate types.
         tags: only events of posts carrying at least one of these tags, and their comments.
-        author_id: only events of content by this user.
+        author_id: only events of content by this user (their posts, their comments, their profile).
         resume_from: the `position` of the last event frame received, to get what was missed since.
     """
 
@@ -43,10 +77,14 @@ class SubscribeFrame:
 class EventFrame:
     """Server to client: an event that is now visible in the read model.
 
+    Only what the HTTP lists may show is sent: events of published posts (with the document), their comments, and
+    authors' profiles. When a post leaves the lists (unpublished, archived, deleted) or a comment is deleted, the
+    event comes with `document` null: drop it from the view.
+
     Attributes:
         position: where this frame sits in the stream (a Redis stream id); send it back as `resume_from`.
         event: the event, payload at its current schema version.
-        document: the read-model document after the event, null when the event removed it.
+        document: the read-model document after the event, null when the event removed it from the lists.
     """
 
     FRAME_TYPE: ClassVar[str] = "event"
@@ -57,7 +95,11 @@ class EventFrame:
 
 @dataclasses.dataclass(frozen=True)
 class ResyncRequiredFrame:
-    """Server to client: the stream cannot resume where asked; reload over HTTP and subscribe again."""
+    """Server to client: the stream no longer holds the position asked for (or never did); reload over HTTP.
+
+    The subscription is in place all the same and live from now on; documents carry versions, so an event that
+    the reload already reflects is recognisable.
+    """
 
     FRAME_TYPE: ClassVar[str] = "resync_required"
     reason: str
@@ -117,3 +159,14 @@ def frame_schema(cls: type, event_schema: dict[str, Any]) -> dict[str, Any]:
     schema["properties"] = {"type": {"const": cls.FRAME_TYPE}, **schema["properties"]}
     schema["required"] = ["type", *schema["required"]]
     return {"title": f"{cls.FRAME_TYPE} frame", **schema}
+
+
+def event_frame_text(position: str, event_json: str, document_json: str) -> str:
+    """The JSON text of an event frame from already-encoded parts (what the server sends to each subscriber).
+
+    Args:
+        position: the stream id.
+        event_json: the event as `events.envelope.encode` wrote it (current schema version).
+        document_json: the document as JSON text, `null` when removed.
+    """
+    return f'{{"type":"event","position":{json.dumps(position)},"event":{event_json},"document":{document_json}}}'

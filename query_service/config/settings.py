@@ -81,7 +81,7 @@ PROJECTOR_GROUP = os.environ.get("PROJECTOR_GROUP", "projector")
 # How long a client is told to wait before retrying when OpenSearch is unreachable.
 RETRY_AFTER_SECONDS = int(os.environ.get("QUERY_RETRY_AFTER_SECONDS", "5"))
 
-# The live stream: channels-redis fans notices out across ASGI workers.
+# The live stream: channels-redis fans notices out across ASGI workers (see query_service/stream).
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -94,10 +94,17 @@ CHANNEL_LAYERS = {
         },
     }
 }
-STREAM_MAX_SUBSCRIPTIONS_FILTER_VALUES = int(os.environ.get("STREAM_MAX_FILTER_VALUES", "50"))
+# Values a subscription's filters may hold together (aggregate types + tags + author).
+STREAM_MAX_FILTER_VALUES = int(os.environ.get("STREAM_MAX_FILTER_VALUES", "50"))
+# Largest client frame accepted; a bigger one closes the connection with 1009.
 STREAM_MAX_FRAME_BYTES = int(os.environ.get("STREAM_MAX_FRAME_BYTES", "4096"))
+# A send to a client that does not read for this long closes the connection with 4008 ...
 STREAM_SEND_TIMEOUT_SECONDS = float(os.environ.get("STREAM_SEND_TIMEOUT_SECONDS", "10"))
-# Origins allowed to open the WebSocket besides the query service's own hosts (comma-separated).
+# ... and the close frame waits this long behind the unread frames before the connection is just dropped.
+STREAM_CLOSE_GRACE_SECONDS = float(os.environ.get("STREAM_CLOSE_GRACE_SECONDS", "10"))
+# Stream entries read per round trip when a subscriber resumes from a position.
+STREAM_CATCH_UP_CHUNK = int(os.environ.get("STREAM_CATCH_UP_CHUNK", "500"))
+# Origins allowed to open the WebSocket besides the query service's own hosts (comma-separated; `*` allows any).
 STREAM_ALLOWED_ORIGINS = [o for o in os.environ.get("STREAM_ALLOWED_ORIGINS", "").split(",") if o]
 
 LANGUAGE_CODE = "en-us"

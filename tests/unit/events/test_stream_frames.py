@@ -10,14 +10,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events import EventEnvelope, UndecodableEvent
+from events import EventEnvelope, UndecodableEvent, encode
 from events.stream import (
+    CLOSE_CODES,
     FRAMES,
+    CloseCode,
     ErrorFrame,
     EventFrame,
     ResyncRequiredFrame,
     StreamId,
     SubscribeFrame,
+    event_frame_text,
     frame_from_json,
     frame_to_json,
 )
@@ -73,3 +76,16 @@ def test_an_event_frame_carries_the_envelope_in_its_wire_form() -> None:
     assert data["event"]["envelope_version"] == 1
     with pytest.raises(ValueError, match="event: must be an EventEnvelope"):
         frame_to_json(EventFrame(position="17-0", event=data["event"], document=None))  # type: ignore[arg-type]
+
+
+@given(strategy_for(StreamId), envelopes(), strategy_for(dict[str, Any] | None))
+def test_the_servers_prebuilt_event_frame_text_is_the_event_frame(position: str, event: Any, document: Any) -> None:
+    text = event_frame_text(position, encode(event).decode(), json.dumps(document))
+    assert frame_from_json(json.loads(text)) == EventFrame(position=position, event=event, document=document)
+    assert json.loads(text) == frame_to_json(EventFrame(position=position, event=event, document=document))
+
+
+def test_close_codes_are_documented_and_application_codes_are_in_the_private_range() -> None:
+    assert set(CLOSE_CODES) == set(CloseCode)
+    assert all(1000 <= code < 1015 or 4000 <= code < 5000 for code in CloseCode)
+    assert CloseCode.RESUME_REQUIRED == 4008

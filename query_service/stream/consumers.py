@@ -1,0 +1,155 @@
+"""The `/stream` WebSocket: one subscription per connection, event frames in stream order, resume, limits.
+
+The connection joins the fan-out's group when it opens. `position` is the last stream entry it has accounted for
+(sent, or filtered out): a live message at or before it is a duplicate (another fan-out replica) or was already
+sent by a catch-up, and is dropped; a later one must name `position` as its `previous`, else the channel layer
+dropped messages for this connection and it is closed with RESUME_REQUIRED rather than skip events silently (an
+idle fan-out's heartbeat reveals lost messages at the end of a burst). So is a connection whose client does not
+read a frame within STREAM_SEND_TIMEOUT_SECONDS: neither case grows memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from opensearchpy.exceptions import OpenSearchException
+from redis import RedisError
+
+from events.errors import UndecodableEvent, UnsupportedEvent
+from events.stream import CloseCode, ErrorFrame, ResyncRequiredFrame, SubscribeFrame, event_frame_text, frame_from_json
+from events.stream import frame_to_json as to_json
+from query_service.adapters import opensearch, redis_client
+from query_service.stream import notices
+from query_service.stream.positions import position_key
+from query_service.stream.subscription import Subscription, SubscriptionRefused
+
+log = logging.getLogger(__name__)
+FELL_BEHIND = "fell behind: reconnect and subscribe with resume_from = the last position you received"
+
+
+class StreamConsumer(AsyncWebsocketConsumer):
+    """One subscriber's connection."""
+
+    subscription: Subscription | None = None
+    position: str | None = None
+    closing = False
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Like Channels', without its per-message hop to a thread to close database connections: there is none."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
+
+    async def connect(self) -> None:
+        """Join the group first, so a later catch-up and the live messages overlap rather than leave a hole."""
+        self.group = notices.group_name()
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        """Leave the group and stop."""
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        raise StopConsumer
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """A client frame: a `subscribe`, or an error frame back."""
+        if self.closing:
+            return
+        size = len(bytes_data) if text_data is None else len(text_data.encode())
+        if size > settings.STREAM_MAX_FRAME_BYTES:
+            await self._close(CloseCode.MESSAGE_TOO_BIG, f"frames are at most {settings.STREAM_MAX_FRAME_BYTES} bytes")
+            return
+        try:
+            if text_data is None:
+                raise UndecodableEvent("frames are JSON text, not binary")
+            frame = frame_from_json(json.loads(text_data))
+            if not isinstance(frame, SubscribeFrame):
+                raise UndecodableEvent(f"clients send subscribe frames, not {frame.FRAME_TYPE}")
+            subscription = Subscription.from_frame(frame, max_values=settings.STREAM_MAX_FILTER_VALUES)
+        except (ValueError, RecursionError, UndecodableEvent, UnsupportedEvent, SubscriptionRefused) as error:
+            message = str(error) if not isinstance(error, json.JSONDecodeError) else "frames are JSON objects"
+            await self._send(json.dumps(to_json(ErrorFrame(message=message[:500]))))
+            return
+        await self._subscribe(subscription, frame.resume_from)
+
+    async def stream_notice(self, message: dict[str, Any]) -> None:
+        """A live message from the fan-out."""
+        if self.closing or self.subscription is None or self.position is None:
+            return
+        if position_key(message["position"]) <= position_key(self.position):
+            return
+        if message["previous"] != self.position:
+            log.info("stream subscriber %s missed messages after %s", self.channel_name, self.position)
+            await self._close(CloseCode.RESUME_REQUIRED, FELL_BEHIND)
+            return
+        await self._deliver(message)
+
+    async def stream_heartbeat(self, message: dict[str, Any]) -> None:
+        """The fan-out is idle at `position`: a connection that has not got that far lost the last messages."""
+        if self.closing or self.subscription is None or self.position is None:
+            return
+        if position_key(message["position"]) > position_key(self.position):
+            log.info("stream subscriber %s missed messages up to %s", self.channel_name, message["position"])
+            await self._close(CloseCode.RESUME_REQUIRED, FELL_BEHIND)
+
+    async def _subscribe(self, subscription: Subscription, resume_from: str | None) -> None:
+        self.subscription = subscription
+        try:
+            bounds = await asyncio.to_thread(notices.stream_bounds, redis_client())
+            self.position = bounds.last
+            if resume_from is None:
+                return
+            if not bounds.retains(resume_from):
+                reason = f"position {resume_from} is no longer retained: reload over HTTP; live events follow"
+                await self._send(json.dumps(to_json(ResyncRequiredFrame(reason=reason))))
+                return
+            await self._catch_up(resume_from)
+        except (RedisError, OpenSearchException, OSError) as error:
+            log.warning("stream catch-up failed: %s", error)
+            await self._close(CloseCode.TRY_AGAIN_LATER, "the stream is unavailable: reconnect later with resume_from")
+
+    async def _catch_up(self, position: str) -> None:
+        """Send what the subscription missed after `position`, chunk by chunk, up to the stream's end."""
+        self.position = position
+        chunk = settings.STREAM_CATCH_UP_CHUNK
+        while not self.closing:
+            entries = await asyncio.to_thread(notices.entries_after, redis_client(), self.position, chunk)
+            if entries:
+                messages = await asyncio.to_thread(notices.build_messages, entries, self.position, opensearch())
+                for message in messages:
+                    await self._deliver(message)
+            if len(entries) < chunk:
+                return
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        self.position = message["position"]
+        if "event" not in message or self.closing:
+            return
+        if self.subscription and self.subscription.matches(
+            message["aggregate_type"], message["tags"], message["author_id"]
+        ):
+            await self._send(event_frame_text(message["position"], message["event"], message["document"]))
+
+    async def _send(self, text: str) -> None:
+        try:
+            await asyncio.wait_for(self.send(text_data=text), settings.STREAM_SEND_TIMEOUT_SECONDS)
+        except TimeoutError:
+            log.info("stream subscriber %s does not read: closing", self.channel_name)
+            await self._close(CloseCode.RESUME_REQUIRED, FELL_BEHIND)
+
+    async def _close(self, code: CloseCode, reason: str) -> None:
+        """Close with `code`; a peer that reads nothing cannot even get the close frame: then just stop."""
+        self.closing = True
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        try:
+            await asyncio.wait_for(self.close(code=int(code), reason=reason), settings.STREAM_CLOSE_GRACE_SECONDS)
+        except TimeoutError:
+            raise StopConsumer from None

@@ -1,0 +1,186 @@
+"""What the live-stream tests share: a fan-out in a thread, in-process connections, server processes, clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import types
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import channels
+import redis
+import redis.asyncio as aioredis
+from channels_redis.core import RedisChannelLayer
+from django.conf import settings
+
+from query_service.adapters import opensearch, redis_client
+from query_service.stream import notices
+from query_service.stream.fanout import Fanout, position_key
+from query_service.stream.routing import websocket_application
+
+
+def _channels_testing() -> None:
+    """Make `channels.testing` importable without its package __init__, which imports the live-server test case
+    and with it daphne: this project serves ASGI with uvicorn and has no daphne. Its modules are unchanged."""
+    if "channels.testing" not in sys.modules:
+        package = types.ModuleType("channels.testing")
+        package.__path__ = [str(Path(channels.__file__).parent / "testing")]
+        sys.modules["channels.testing"] = package
+
+
+_channels_testing()
+from channels.testing.websocket import WebsocketCommunicator  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+WAIT = 10.0  # seconds any single expected frame may take
+
+
+def run(scenario: Callable[[], Awaitable[None]]) -> None:
+    """Run an async scenario on a fresh loop, closing the channel layer's connections of that loop afterwards."""
+    from channels.layers import get_channel_layer
+
+    async def main() -> None:
+        try:
+            await scenario()
+        finally:
+            await get_channel_layer().close_pools()
+
+    asyncio.run(main())
+
+
+@contextlib.contextmanager
+def fanout_thread() -> Iterator[Fanout]:
+    """A fan-out on its own event loop in a thread (its own Redis client and channel layer), ready on entry."""
+    ready, box = threading.Event(), {}
+
+    async def main() -> None:
+        client = aioredis.Redis.from_url(os.environ["REDIS_URL"])
+        layer = RedisChannelLayer(**settings.CHANNEL_LAYERS["default"]["CONFIG"])
+        box["fanout"] = Fanout(client=client, search=opensearch(), layer=layer)
+        box["stop"], box["loop"] = asyncio.Event(), asyncio.get_running_loop()
+        task = asyncio.create_task(box["fanout"].run(box["stop"]))
+        await box["fanout"].ready.wait()
+        ready.set()
+        await task
+        await layer.close_pools()
+        await client.aclose()
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+    thread.start()
+    assert ready.wait(WAIT), "the fan-out did not start"
+    try:
+        yield box["fanout"]
+    finally:
+        box["loop"].call_soon_threadsafe(box["stop"].set)
+        thread.join(WAIT)
+
+
+async def connect(origin: str | None = None) -> WebsocketCommunicator:
+    """An in-process connection to /stream (the application with its origin check), connected."""
+    headers = [(b"origin", origin.encode())] if origin else []
+    communicator = WebsocketCommunicator(websocket_application(), "/stream", headers=headers)
+    connected, _ = await communicator.connect(timeout=WAIT)
+    assert connected
+    return communicator
+
+
+async def subscribe(communicator: WebsocketCommunicator, **frame: Any) -> list[dict[str, Any]]:
+    """Subscribe (from the stream's end now unless `resume_from` is given) and return once the subscription is in
+    force, with the frames its handling sent (resync_required, caught-up events).
+
+    A subscription has no reply of its own: a bad frame sent right after it is answered only once it is handled.
+    """
+    frame.setdefault("resume_from", tip())
+    await communicator.send_json_to({"type": "subscribe", **frame})
+    await communicator.send_json_to({"type": "confirm"})
+    received = []
+    while (reply := await communicator.receive_json_from(timeout=WAIT))["type"] != "error":
+        received.append(reply)
+    return received
+
+
+def tip() -> str:
+    """The id of the newest notice (0-0 before the first)."""
+    return notices.stream_bounds(redis_client()).last
+
+
+async def frames(communicator: WebsocketCommunicator, count: int, *, quiet: float = 0.3) -> list[dict[str, Any]]:
+    """Exactly `count` frames, then nothing for `quiet` seconds."""
+    received = [await communicator.receive_json_from(timeout=WAIT) for _ in range(count)]
+    assert await communicator.receive_nothing(timeout=quiet), "more frames than expected"
+    return received
+
+
+def kinds(received: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(event type, aggregate id) of each event frame."""
+    return [(frame["event"]["event_type"], frame["event"]["aggregate_id"]) for frame in received]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server_processes(prefix: str, log_dir: Path, **env: str) -> Iterator[int]:
+    """uvicorn with the query service and a fan-out, as processes on the test's namespace; yields the port."""
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "query_service.config.settings",
+        "PROJECTOR_INDEX_PREFIX": prefix,
+        "QUERY_CHANNEL_PREFIX": f"{prefix}query",
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
+    uvicorn = [sys.executable, "-m", "uvicorn", "query_service.config.asgi:application", "--port", str(port)]
+    fanout = [sys.executable, "-m", "query_service", "stream_fanout"]
+    with _process(uvicorn, full_env, log_dir / "uvicorn.log"), _process(fanout, full_env, log_dir / "fanout.log"):
+        _wait_until(lambda: _listening(port), "uvicorn did not listen")
+        client = redis.Redis.from_url(os.environ["REDIS_URL"])
+        _wait_until(lambda: client.exists(f"{prefix}live:fanout:position") == 1, "the fan-out did not start")
+        assert position_key() == f"{prefix}live:fanout:position"
+        yield port
+
+
+@contextlib.contextmanager
+def _process(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait_until(condition: Callable[[], bool], message: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.05)
+
+
+def event_frames(texts: list[str]) -> list[dict[str, Any]]:
+    """The parsed frames of raw messages."""
+    return [json.loads(text) for text in texts]
