@@ -10,6 +10,8 @@ command -v mvn >/dev/null 2>&1 || missing+=(maven)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)  # validates compose.yaml without an engine
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)  # the status page's browser test drives it headless
+[[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
 
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
