@@ -18,14 +18,22 @@ from pathlib import Path
 import pytest
 
 from infra.process import ProcessRecord, read_record, wait_until
-from tests.integration.infra.helpers import MARKER, clean_up, infra_cli, pid_files, private_env, survivors
+from tests.integration.infra.helpers import (
+    MARKER,
+    clean_up,
+    free_ports,
+    infra_cli,
+    pid_files,
+    private_env,
+    survivors,
+)
 
 WRITE_SIDE = ("command", "relay", "projector")
 
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=10) as response:
             return response.status == 200
     except OSError:
         return False
@@ -59,8 +67,8 @@ def test_run_serves_the_write_side_and_ctrl_c_stops_everything_it_started(start_
     run = start_run(*WRITE_SIDE)
     run.wait_for("| projector started (pid=")
     base = f"http://127.0.0.1:{run.env['COMMAND_PORT']}"
-    assert wait_until(lambda: _answers(f"{base}/api/docs/"), timeout=60, interval=0.2), run.output()
-    assert _answers(f"{base}/health/")
+    assert wait_until(lambda: _answers(f"{base}/health/"), timeout=60, interval=0.2), run.output()
+    assert _answers(f"{base}/api/docs/")
     output = run.output()
     assert f"{base}/api/v1/" in output
     assert f"http://127.0.0.1:{run.env['PROJECTOR_METRICS_PORT']}/metrics" in output
@@ -97,6 +105,22 @@ def test_sigterm_while_migrating_stops_the_run_and_leaves_services_that_ran_befo
     assert "left running (they ran before this run): kafka, opensearch, postgres, redis" in output
     assert _records(services_env) == services
     assert all(record.is_alive() for record in services)
+
+
+def test_a_failed_migration_is_reported_and_nothing_it_started_runs(start_run, services_env: dict[str, str]) -> None:
+    services = _records(services_env)
+    nowhere = f"postgresql://cqrs:cqrs@127.0.0.1:{free_ports(1)[0]}/cqrs"  # no server listens there
+    run = start_run(*WRITE_SIDE, env={**services_env, MARKER: uuid.uuid4().hex, "DATABASE_URL": nowhere})
+
+    code = run.finish()
+
+    output = run.output()
+    assert code == 1, output
+    assert "error: migrating the command database failed (exit 1)" in output
+    assert "Connection refused" in output  # the migration's own last lines say why
+    assert "started (pid=" not in output
+    assert not survivors(run.env)
+    assert _records(services_env) == services
 
 
 def test_a_process_that_dies_ends_the_run_and_stops_the_others(start_run, services_env: dict[str, str]) -> None:
