@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -21,6 +22,10 @@ import redis
 import redis.asyncio as aioredis
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+from websockets.uri import parse_uri
 
 from query_service.adapters import opensearch, redis_client
 from query_service.stream import notices
@@ -181,6 +186,75 @@ def _wait_until(condition: Callable[[], bool], message: str, timeout: float = 30
         time.sleep(0.05)
 
 
-def event_frames(texts: list[str]) -> list[dict[str, Any]]:
-    """The parsed frames of raw messages."""
-    return [json.loads(text) for text in texts]
+class SocketClient:
+    """A WebSocket client on a plain blocking socket (websockets' Sans-I/O protocol) that reads only when asked.
+
+    An asyncio client keeps reading into its own buffers whatever its queue limits say; this one can truly stop
+    reading, with a receive buffer as small as `receive_buffer`, like a client on a slow link.
+    """
+
+    def __init__(self, port: int, *, receive_buffer: int | None = None) -> None:
+        self.sock = socket.socket()
+        if receive_buffer:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)  # before connecting
+        self.sock.connect(("127.0.0.1", port))
+        self.sock.settimeout(WAIT)
+        self.protocol = ClientProtocol(parse_uri(f"ws://127.0.0.1:{port}/stream"), max_size=None)
+        self.protocol.send_request(self.protocol.connect())
+        self.frames: collections.deque[dict[str, Any]] = collections.deque()
+        self._flush()
+        while self.protocol.state is State.CONNECTING:
+            self._read()
+        assert self.protocol.state is State.OPEN, self.protocol.handshake_exc
+
+    def send_json(self, data: dict[str, Any]) -> None:
+        """Send one text frame."""
+        self.protocol.send_text(json.dumps(data).encode())
+        self._flush()
+
+    def receive(self) -> dict[str, Any] | None:
+        """The next frame, or None once the server closed the connection (see `close_code`)."""
+        while not self.frames and self.protocol.close_rcvd is None:
+            self._read()
+        return self.frames.popleft() if self.frames else None
+
+    def subscribe(self, **frame: Any) -> list[dict[str, Any]]:
+        """Subscribe; returns once the subscription is in force, with the frames its handling sent (see `subscribe`)."""
+        self.send_json({"type": "subscribe", **frame})
+        self.send_json({"type": "confirm"})
+        received = []
+        while (reply := self.receive()) is not None and reply["type"] != "error":
+            received.append(reply)
+        return received
+
+    @property
+    def close_code(self) -> int | None:
+        """The server's close code, once it closed."""
+        return self.protocol.close_rcvd.code if self.protocol.close_rcvd else None
+
+    @property
+    def close_reason(self) -> str:
+        """The server's close reason."""
+        return self.protocol.close_rcvd.reason if self.protocol.close_rcvd else ""
+
+    def close(self) -> None:
+        """Drop the connection."""
+        self.sock.close()
+
+    def _read(self) -> None:
+        data = self.sock.recv(1 << 16)
+        if data:
+            self.protocol.receive_data(data)
+        else:
+            self.protocol.receive_eof()
+        for event in self.protocol.events_received():
+            if isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                self.frames.append(json.loads(event.data))
+        self._flush()
+        if not data and self.protocol.close_rcvd is None:
+            raise ConnectionError("the server dropped the connection without a close frame")
+
+    def _flush(self) -> None:
+        for data in self.protocol.data_to_send():
+            if data:
+                self.sock.sendall(data)

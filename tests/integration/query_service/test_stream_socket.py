@@ -1,0 +1,118 @@
+"""The stream over a real socket: uvicorn and the fan-out as processes, clients on the `websockets` library."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from websockets.asyncio.client import ClientConnection, connect
+
+from events.envelope import EventEnvelope
+from events.stream import CloseCode
+from events.types import PostEdited
+from projector.notices import Notices
+from projector.writer import Applied
+from tests.integration.query_service.conftest import GROUP, Story
+from tests.integration.query_service.stream_support import WAIT, SocketClient, server_processes, tip
+
+
+async def subscribed(port: int, **frame: Any) -> tuple[ClientConnection, list[dict[str, Any]]]:
+    """A connection whose subscription is in force, and the frames its handling sent (caught-up events).
+
+    A subscription has no reply of its own: a bad frame sent right after it is answered once it is handled.
+    """
+    client = await connect(f"ws://127.0.0.1:{port}/stream", open_timeout=WAIT)
+    await client.send(json.dumps({"type": "subscribe", **frame}))
+    await client.send(json.dumps({"type": "confirm"}))
+    received = []
+    while (reply := json.loads(await asyncio.wait_for(client.recv(), WAIT)))["type"] != "error":
+        received.append(reply)
+    return client, received
+
+
+async def events(client: ClientConnection, count: int) -> list[dict[str, Any]]:
+    """The next `count` frames, which must be event frames."""
+    frames = [json.loads(await asyncio.wait_for(client.recv(), WAIT)) for _ in range(count)]
+    assert {frame["type"] for frame in frames} == {"event"}
+    return frames
+
+
+def published(story: Story, count: int) -> list[str]:
+    author = story.register(f"writer{len(story.users)}")
+    post_ids = [str(story.post(author, f"Post {n}")) for n in range(count)]
+    story.project()
+    return post_ids
+
+
+def post_ids(frames: list[dict[str, Any]]) -> list[str]:
+    return [frame["event"]["aggregate_id"] for frame in frames]
+
+
+def test_over_a_real_socket_a_reconnecting_client_gets_what_it_missed_in_order_then_live_events(
+    story: Story, tmp_path: Path
+) -> None:
+    async def scenario(port: int) -> None:
+        client, _ = await subscribed(port, aggregate_types=["post"], resume_from=tip())
+        first = published(story, 3)
+        seen = await events(client, 3)
+        await client.close()
+        missed = published(story, 5)
+        client, caught_up = await subscribed(port, aggregate_types=["post"], resume_from=seen[-1]["position"])
+        live = published(story, 2)
+        after = await events(client, 2)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(client.recv(), 0.5)
+        await client.close()
+        assert post_ids(seen) == first
+        assert post_ids(caught_up) == missed
+        assert post_ids(after) == live
+        assert all(frame["document"]["status"] == "published" for frame in seen + caught_up + after)
+
+    with server_processes(story.prefix, tmp_path) as port:
+        asyncio.run(scenario(port))
+
+
+def big_notices(count: int, size: int) -> None:
+    """`count` notices of one published post's edits, each with a document of about `size` bytes."""
+    notices = Notices(redis.Redis.from_url(os.environ["REDIS_URL"]), GROUP)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    applied = []
+    for n in range(count):
+        content = f"edit {n} " + "x" * size
+        event = EventEnvelope.create(PostEdited("1", "Big", content), aggregate_version=n + 2, correlation_id="t")
+        document = {"id": "1", "title": "Big", "content": content, "status": "published", "deleted": False,
+                    "tags": ["big"], "author": {"id": "1"}, "published_at": at.isoformat()}  # fmt: skip
+        applied.append(Applied(event, document))
+    notices.publish(applied)
+
+
+def test_over_a_real_socket_a_client_that_stops_reading_is_closed_with_4008_and_resuming_recovers_everything(
+    story: Story, tmp_path: Path
+) -> None:
+    count, size = 200, 50_000  # 10 MB: well over what the kernel buffers for one socket
+
+    timeouts = {"STREAM_SEND_TIMEOUT_SECONDS": "1", "STREAM_CLOSE_GRACE_SECONDS": "20"}
+    with server_processes(story.prefix, tmp_path, **timeouts) as port:
+        slow = SocketClient(port, receive_buffer=4096)
+        slow.subscribe(aggregate_types=["post"], resume_from=tip())
+        big_notices(count, size)
+        time.sleep(4)  # not reading: the server's sends block, it gives up after 1 s and closes behind the backlog
+        received = []
+        while (frame := slow.receive()) is not None:
+            received.append(frame)
+        slow.close()
+        assert slow.close_code == CloseCode.RESUME_REQUIRED
+        assert "resume_from" in slow.close_reason
+        assert 0 < len(received) < count
+        again = SocketClient(port)
+        rest = again.subscribe(aggregate_types=["post"], resume_from=received[-1]["position"])
+        again.close()
+    edits = [frame["event"]["payload"]["content"].split(" ")[1] for frame in received + rest]
+    assert edits == [str(n) for n in range(count)]
