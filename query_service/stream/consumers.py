@@ -1,9 +1,9 @@
 """The `/stream` WebSocket: one subscription per connection, event frames in stream order, resume, limits.
 
 The connection joins the fan-out's group when it opens. `position` is the last stream entry it has accounted for
-(sent, or filtered out): a live message at or before it is a duplicate (another fan-out replica) or was already
-sent by a catch-up, and is dropped; a later one must name `position` as its `previous`, else the channel layer
-dropped messages for this connection and it is closed with RESUME_REQUIRED rather than skip events silently (an
+(sent, or filtered out): a live item at or before it is a duplicate (another fan-out replica) or was already sent
+by a catch-up, and is dropped; a later one must name `position` as its `previous`, else the channel layer dropped
+messages for this connection and it is closed with RESUME_REQUIRED rather than skip events silently (an
 idle fan-out's heartbeat reveals lost messages at the end of a burst). So is a connection whose client does not
 read a frame within STREAM_SEND_TIMEOUT_SECONDS: neither case grows memory.
 """
@@ -80,17 +80,18 @@ class StreamConsumer(AsyncWebsocketConsumer):
             return
         await self._subscribe(subscription, frame.resume_from)
 
-    async def stream_notice(self, message: dict[str, Any]) -> None:
-        """A live message from the fan-out."""
-        if self.closing or self.subscription is None or self.position is None:
-            return
-        if position_key(message["position"]) <= position_key(self.position):
-            return
-        if message["previous"] != self.position:
-            log.info("stream subscriber %s missed messages after %s", self.channel_name, self.position)
-            await self._close(CloseCode.RESUME_REQUIRED, FELL_BEHIND)
-            return
-        await self._deliver(message)
+    async def stream_notices(self, message: dict[str, Any]) -> None:
+        """Live items from the fan-out."""
+        for item in message["items"]:
+            if self.closing or self.subscription is None or self.position is None:
+                return
+            if position_key(item["position"]) <= position_key(self.position):
+                continue
+            if item["previous"] != self.position:
+                log.info("stream subscriber %s missed messages after %s", self.channel_name, self.position)
+                await self._close(CloseCode.RESUME_REQUIRED, FELL_BEHIND)
+                return
+            await self._deliver(item)
 
     async def stream_heartbeat(self, message: dict[str, Any]) -> None:
         """The fan-out is idle at `position`: a connection that has not got that far lost the last messages."""
@@ -123,20 +124,18 @@ class StreamConsumer(AsyncWebsocketConsumer):
         while not self.closing:
             entries = await asyncio.to_thread(notices.entries_after, redis_client(), self.position, chunk)
             if entries:
-                messages = await asyncio.to_thread(notices.build_messages, entries, self.position, opensearch())
-                for message in messages:
-                    await self._deliver(message)
+                items = await asyncio.to_thread(notices.build_items, entries, self.position, opensearch())
+                for item in items:
+                    await self._deliver(item)
             if len(entries) < chunk:
                 return
 
-    async def _deliver(self, message: dict[str, Any]) -> None:
-        self.position = message["position"]
-        if "event" not in message or self.closing:
+    async def _deliver(self, item: dict[str, Any]) -> None:
+        self.position = item["position"]
+        if "event" not in item or self.closing:
             return
-        if self.subscription and self.subscription.matches(
-            message["aggregate_type"], message["tags"], message["author_id"]
-        ):
-            await self._send(event_frame_text(message["position"], message["event"], message["document"]))
+        if self.subscription and self.subscription.matches(item["aggregate_type"], item["tags"], item["author_id"]):
+            await self._send(event_frame_text(item["position"], item["event"], item["document"]))
 
     async def _send(self, text: str) -> None:
         try:

@@ -83,11 +83,11 @@ class Fanout:
             if not entries:  # idle: say where the stream is, so a subscriber that lost the last messages learns it
                 await _retrying(stop, self.layer.group_send, group, notices.heartbeat(position))
                 continue
-            messages = await _retrying(stop, asyncio.to_thread, notices.build_messages, entries, previous, self.search)
-            for message in messages:
+            items = await _retrying(stop, asyncio.to_thread, notices.build_items, entries, previous, self.search)
+            for message in notices.batch_messages(items):
                 await _retrying(stop, self.layer.group_send, group, message)
-            position = previous = messages[-1]["position"]
-            self.sent += len(messages)
+            position = previous = items[-1]["position"]
+            self.sent += len(items)
             await _retrying(stop, self.client.set, position_key(), position)
 
     async def _read(self, position: str) -> list[notices.Entry]:

@@ -1,13 +1,15 @@
 """From the projector's notice stream to channel-layer messages: shared by the fan-out and by resuming subscribers.
 
-Every stream entry becomes one message, whether or not anyone may see it, so each message can name the entry
-before it (`previous`) and a subscriber notices any message it did not get. A message carries:
+Every stream entry becomes one item, whether or not anyone may see it, so each item can name the entry before it
+(`previous`) and a subscriber notices any item it did not get. An item carries:
 
 - `position`, `previous`: the entry's stream id and the one before it (None when unknown: a gap);
 - for a notice subscribers may see (`query_service.stream.visibility`): `event` (the encoded envelope, JSON
   text), `document` (JSON text, `null` when removed) and the filter keys `aggregate_type`, `tags`, `author_id`.
 
-A heartbeat (`HEARTBEAT_TYPE`) names the position of the last message sent, while the stream is idle.
+Consecutive items travel together in one channel message (`batch_messages`): a channel-layer message costs each
+subscriber the same whatever it holds, so under load a batch spreads that cost; when the stream is quiet a batch
+holds one item. While the stream is idle the fan-out sends a heartbeat naming the last position it sent.
 """
 
 from __future__ import annotations
@@ -28,14 +30,33 @@ from query_service.stream.positions import StreamBounds, bounds_from_info
 from query_service.stream.visibility import POST_LOOKUP_FIELDS, commented_post_id, notice_view
 
 log = logging.getLogger(__name__)
-MESSAGE_TYPE = "stream.notice"  # handled by the consumer's `stream_notice`
+BATCH_TYPE = "stream.notices"  # handled by the consumer's `stream_notices`
 HEARTBEAT_TYPE = "stream.heartbeat"  # and `stream_heartbeat`
+BATCH_ITEMS = 100
+BATCH_BYTES = 256 * 1024  # a larger item travels alone
 type Entry = tuple[bytes | str, dict[bytes, bytes]]  # (stream id, fields) as redis-py returns them
 
 
 def group_name() -> str:
     """The channel-layer group every subscriber joins; namespaced like the notice stream."""
     return re.sub(r"[^a-zA-Z0-9_.-]", "_", f"{index_prefix()}live")[:90]
+
+
+def batch_messages(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive items as channel messages of at most BATCH_ITEMS items and about BATCH_BYTES each."""
+    messages: list[dict[str, Any]] = []
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for item in items:
+        item_size = len(item.get("event", "")) + len(item.get("document", ""))
+        if batch and (len(batch) == BATCH_ITEMS or size + item_size > BATCH_BYTES):
+            messages.append({"type": BATCH_TYPE, "items": batch})
+            batch, size = [], 0
+        batch.append(item)
+        size += item_size
+    if batch:
+        messages.append({"type": BATCH_TYPE, "items": batch})
+    return messages
 
 
 def heartbeat(position: str) -> dict[str, str]:
@@ -69,8 +90,8 @@ def posts_by_id(search: OpenSearch, post_ids: set[str]) -> dict[str, dict[str, A
     return {doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")}
 
 
-def build_messages(entries: Sequence[Entry], previous: str | None, search: OpenSearch) -> list[dict[str, Any]]:
-    """One message per entry, in order (one post lookup for the whole batch).
+def build_items(entries: Sequence[Entry], previous: str | None, search: OpenSearch) -> list[dict[str, Any]]:
+    """One item per entry, in order (one post lookup for all of them).
 
     Args:
         entries: consecutive stream entries.
@@ -80,17 +101,17 @@ def build_messages(entries: Sequence[Entry], previous: str | None, search: OpenS
     parsed = [_parse(entry) for entry in entries]
     post_ids = {post_id for _, event, _, _ in parsed if (post_id := commented_post_id(event))}
     posts = posts_by_id(search, post_ids)
-    messages = []
+    items = []
     for position, event, document, raw in parsed:
-        message: dict[str, Any] = {"type": MESSAGE_TYPE, "position": position, "previous": previous}
+        item: dict[str, Any] = {"position": position, "previous": previous}
         view = notice_view(event, document, posts.get(commented_post_id(event) or ""))
         if view is not None:
-            message["event"] = raw["event"]
-            message["document"] = raw["document"] if view.document is document else json.dumps(view.document)
-            message.update(aggregate_type=view.aggregate_type, tags=list(view.tags), author_id=view.author_id)
-        messages.append(message)
+            item["event"] = raw["event"]
+            item["document"] = raw["document"] if view.document is document else json.dumps(view.document)
+            item.update(aggregate_type=view.aggregate_type, tags=list(view.tags), author_id=view.author_id)
+        items.append(item)
         previous = position
-    return messages
+    return items
 
 
 def _parse(entry: Entry) -> tuple[str, dict[str, Any], dict[str, Any] | None, dict[str, str]]:

@@ -29,7 +29,7 @@ from websockets.uri import parse_uri
 
 from query_service.adapters import opensearch, redis_client
 from query_service.stream import notices
-from query_service.stream.fanout import Fanout, position_key
+from query_service.stream.fanout import BATCH, Fanout, position_key
 from query_service.stream.routing import websocket_application
 
 
@@ -63,14 +63,18 @@ def run(scenario: Callable[[], Awaitable[None]]) -> None:
 
 
 @contextlib.contextmanager
-def fanout_thread() -> Iterator[Fanout]:
-    """A fan-out on its own event loop in a thread (its own Redis client and channel layer), ready on entry."""
+def fanout_thread(batch: int = BATCH) -> Iterator[Fanout]:
+    """A fan-out on its own event loop in a thread (its own Redis client and channel layer), ready on entry.
+
+    Args:
+        batch: stream entries read at a time (1: one channel message per entry).
+    """
     ready, box = threading.Event(), {}
 
     async def main() -> None:
         client = aioredis.Redis.from_url(os.environ["REDIS_URL"])
         layer = RedisChannelLayer(**settings.CHANNEL_LAYERS["default"]["CONFIG"])
-        box["fanout"] = Fanout(client=client, search=opensearch(), layer=layer)
+        box["fanout"] = Fanout(client=client, search=opensearch(), layer=layer, batch=batch)
         box["stop"], box["loop"] = asyncio.Event(), asyncio.get_running_loop()
         task = asyncio.create_task(box["fanout"].run(box["stop"]))
         await box["fanout"].ready.wait()

@@ -118,19 +118,19 @@ def test_messages_of_several_fanouts_are_deduplicated_and_a_skipped_one_closes_t
     """Plays two fan-out replicas by hand: each message twice, interleaved; then one message goes missing."""
     published(story, 1)
     entries = notices.entries_after(redis_client(), "0-0", 100)
-    template = notices.build_messages(entries, "0-0", opensearch())[-1]  # the post.published one
+    template = notices.build_items(entries, "0-0", opensearch())[-1]  # the post.published one
     end = tip()
     chain = [end, *(f"{int(end.split('-')[0]) + n}-0" for n in range(1, 6))]  # after the end: live messages only
-    messages = [{**template, "position": chain[n], "previous": chain[n - 1]} for n in range(1, 6)]
+    items = [{**template, "position": chain[n], "previous": chain[n - 1]} for n in range(1, 6)]
 
     async def scenario() -> None:
         client = await connect()
         await subscribe(client, resume_from=end)
         layer, group = get_channel_layer(), notices.group_name()
-        for n in (0, 0, 1, 0, 1, 2, 2, 1):
-            await layer.group_send(group, messages[n])
+        for batch in ([0], [0, 1], [0], [1, 2], [2], [1]):
+            await layer.group_send(group, {"type": notices.BATCH_TYPE, "items": [items[n] for n in batch]})
         once_each = await frames(client, 3)
-        await layer.group_send(group, messages[4])  # messages[3] never arrives
+        await layer.group_send(group, {"type": notices.BATCH_TYPE, "items": [items[4]]})  # items[3] never arrives
         closed = await client.receive_output(timeout=WAIT)
         await client.disconnect()
         assert [frame["position"] for frame in once_each] == chain[1:4]
@@ -148,14 +148,14 @@ def test_when_the_channel_layer_drops_messages_for_a_slow_connection_it_is_close
     settings.CHANNEL_LAYERS["default"]["CONFIG"] = {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "capacity": 3}
 
     async def scenario() -> None:
-        with fanout_thread() as fanout:
+        with fanout_thread(batch=1) as fanout:  # one channel message per entry
             client = await connect()
             await subscribe(client, aggregate_types=["post"])
             published(story, 1)
             start = (await frames(client, 1))[0]["position"]  # the subscription is live
             sent_before = fanout.sent
             written = published(story, 20)
-            # This loop is blocked: the connection takes nothing in while the fan-out sends all 41 messages.
+            # This loop is blocked: the connection takes nothing in while the fan-out sends all 41 items.
             deadline = time.monotonic() + WAIT
             while fanout.sent < sent_before + 41 and time.monotonic() < deadline:
                 time.sleep(0.05)
