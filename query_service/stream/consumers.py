@@ -11,6 +11,7 @@ read a frame within STREAM_SEND_TIMEOUT_SECONDS: neither case grows memory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
@@ -40,6 +41,15 @@ class StreamConsumer(AsyncWebsocketConsumer):
     subscription: Subscription | None = None
     position: str | None = None
     closing = False
+    group: str | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Run the connection; however it ends (even by a send to a client that is gone), leave the group, or the
+        layer would keep queueing messages for a channel nobody reads."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._leave()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Like Channels', without its per-message hop to a thread to close database connections: there is none."""
@@ -55,8 +65,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         await self.accept()
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
-        """Leave the group and stop."""
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        """Stop (leaving the group)."""
         raise StopConsumer
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -113,7 +122,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 await self._send(json.dumps(to_json(ResyncRequiredFrame(reason=reason))))
                 return
             await self._catch_up(resume_from)
-        except (RedisError, OpenSearchException, OSError) as error:
+        except (RedisError, OpenSearchException) as error:
             log.warning("stream catch-up failed: %s", error)
             await self._close(CloseCode.TRY_AGAIN_LATER, "the stream is unavailable: reconnect later with resume_from")
 
@@ -147,8 +156,14 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _close(self, code: CloseCode, reason: str) -> None:
         """Close with `code`; a peer that reads nothing cannot even get the close frame: then just stop."""
         self.closing = True
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self._leave()
         try:
             await asyncio.wait_for(self.close(code=int(code), reason=reason), settings.STREAM_CLOSE_GRACE_SECONDS)
         except TimeoutError:
             raise StopConsumer from None
+
+    async def _leave(self) -> None:
+        if self.group is not None:
+            group, self.group = self.group, None
+            with contextlib.suppress(RedisError, OSError):
+                await self.channel_layer.group_discard(group, self.channel_name)

@@ -117,6 +117,17 @@ async def subscribe(communicator: WebsocketCommunicator, **frame: Any) -> list[d
     return received
 
 
+def group_size() -> int:
+    """How many connections the channel layer has in the stream's group now (any channel-layer prefix)."""
+    client = redis_client()
+    return sum(client.zcard(key) for key in client.scan_iter(f"*:group:{notices.group_name()}"))
+
+
+def wait_group_empty() -> None:
+    """Wait until the server has let every connection leave the group (it does once it hears of the close)."""
+    _wait_until(lambda: group_size() == 0, "connections were left in the channel-layer group", timeout=WAIT)
+
+
 def tip() -> str:
     """The id of the newest notice (0-0 before the first)."""
     return notices.stream_bounds(redis_client()).last

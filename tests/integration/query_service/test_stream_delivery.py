@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from command_service.services import comments, posts, users
 from tests.integration.query_service.conftest import Story
-from tests.integration.query_service.stream_support import connect, fanout_thread, frames, kinds, run, subscribe
+from tests.integration.query_service.stream_support import (
+    connect,
+    fanout_thread,
+    frames,
+    group_size,
+    kinds,
+    run,
+    subscribe,
+)
 
 
 def test_subscribers_get_public_events_with_their_documents_in_stream_order(story: Story) -> None:
@@ -120,8 +128,10 @@ def test_filters_by_aggregate_type_tag_and_author(story: Story) -> None:
                 "author": kinds(await frames(by_author, 3)),
                 "all": kinds(await frames(everything, 5)),
             }
+            assert group_size() == 4
             for client in (by_type, by_tag, by_author, everything):
                 await client.disconnect()
+            assert group_size() == 0
         published = [("post.published", str(python_post)), ("post.published", str(rust_post))]
         assert sorted(got["type"]) == published
         assert sorted(got["tag"]) == [("comment.added", str(on_python)), published[0]]

@@ -20,7 +20,7 @@ from events.types import PostEdited
 from projector.notices import Notices
 from projector.writer import Applied
 from tests.integration.query_service.conftest import GROUP, Story
-from tests.integration.query_service.stream_support import WAIT, SocketClient, server_processes, tip
+from tests.integration.query_service.stream_support import WAIT, SocketClient, server_processes, tip, wait_group_empty
 
 
 async def subscribed(port: int, **frame: Any) -> tuple[ClientConnection, list[dict[str, Any]]]:
@@ -70,6 +70,7 @@ def test_over_a_real_socket_a_reconnecting_client_gets_what_it_missed_in_order_t
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(client.recv(), 0.5)
         await client.close()
+        wait_group_empty()
         assert post_ids(seen) == first
         assert post_ids(caught_up) == missed
         assert post_ids(after) == live
@@ -114,5 +115,6 @@ def test_over_a_real_socket_a_client_that_stops_reading_is_closed_with_4008_and_
         again = SocketClient(port)
         rest = again.subscribe(aggregate_types=["post"], resume_from=received[-1]["position"])
         again.close()
+        wait_group_empty()
     edits = [frame["event"]["payload"]["content"].split(" ")[1] for frame in received + rest]
     assert edits == [str(n) for n in range(count)]
