@@ -111,3 +111,24 @@ def test_browsers_on_foreign_origins_are_refused(
         await client.disconnect()
 
     run(scenario)
+
+
+def test_a_new_subscribe_replaces_the_subscription_and_without_resume_from_starts_now(story: Story) -> None:
+    ann = story.register("ann")
+    story.project()
+
+    async def scenario() -> None:
+        with fanout_thread():
+            client = await connect()
+            await subscribe(client, aggregate_types=["user"], resume_from=None)
+            story.register("bob")
+            story.project()
+            assert [kind for kind, _ in kinds(await frames(client, 1))] == ["user.registered"]
+            await subscribe(client, aggregate_types=["post"], resume_from=None)
+            post_id = story.post(ann, "Now")
+            story.register("cid")
+            story.project()
+            assert kinds(await frames(client, 1)) == [("post.published", str(post_id))]
+            await client.disconnect()
+
+    run(scenario)

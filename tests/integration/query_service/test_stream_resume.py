@@ -190,3 +190,39 @@ def test_the_fanout_resumes_after_a_restart_without_a_gap(story: Story) -> None:
         assert redis_client().get(position_key()).decode() == tip()
 
     run(scenario)
+
+
+def test_two_fanout_replicas_deliver_each_event_once_in_order(story: Story) -> None:
+    async def scenario() -> None:
+        with fanout_thread(), fanout_thread(batch=3):
+            client = await connect()
+            await subscribe(client, aggregate_types=["post"])
+            written = published(story, 12)
+            received = await frames(client, 12, quiet=1.5)  # past a heartbeat of each
+            await client.disconnect()
+        assert post_ids_of(received) == written
+        assert in_order(received)
+
+    run(scenario)
+
+
+def test_a_fanout_restarting_after_its_position_was_trimmed_makes_subscribers_resync(story: Story) -> None:
+    async def scenario() -> None:
+        client = await connect()
+        await subscribe(client, aggregate_types=["post"])
+        with fanout_thread():
+            published(story, 1)
+            last = (await frames(client, 1))[0]["position"]
+        published(story, 3)
+        redis_client().xtrim(notice_stream(), maxlen=1, approximate=False)  # while the fan-out is down
+        with fanout_thread():
+            published(story, 1)
+            closed = await client.receive_output(timeout=WAIT)
+            await client.disconnect()
+            again = await connect()
+            [resync] = await subscribe(again, aggregate_types=["post"], resume_from=last)
+            await again.disconnect()
+        assert closed["code"] == CloseCode.RESUME_REQUIRED
+        assert resync["type"] == "resync_required"
+
+    run(scenario)
