@@ -88,7 +88,8 @@ CHANNEL_LAYERS = {
         "CONFIG": {
             "hosts": [redis_url()],
             "prefix": os.environ.get("QUERY_CHANNEL_PREFIX", "query"),
-            # A connection's queue holds this many frames; beyond it the layer drops, which the consumer detects.
+            # A connection's queue holds this many messages (each a batch of stream items); beyond it the layer
+            # drops, which the consumer detects (close 4008). Messages are shared by a worker's connections.
             "capacity": int(os.environ.get("STREAM_CHANNEL_CAPACITY", "200")),
             "expiry": 30,
         },
