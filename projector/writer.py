@@ -107,6 +107,8 @@ class Writer:
                     applied.append(Applied(event, result))
                     follow_ups.append((plan, result))
         self._follow(follow_ups)
+        if events:
+            self._refresh()  # one refresh per batch: searchable on return, which notices and offset commits rely on
         return applied, failed
 
     # Stages.
@@ -150,7 +152,7 @@ class Writer:
                 if want_source:
                     action["_source"] = True
                 body.append(action)
-            response = self._call(lambda body=body: self.client.bulk(body=body, refresh="true"))
+            response = self._call(lambda body=body: self.client.bulk(body=body))  # made searchable by apply()
             attempts += 1
             retry = []
             for i, item in zip(pending, response["items"], strict=True):
@@ -166,6 +168,15 @@ class Writer:
                 self._sleep(attempts)
             pending = retry
         return results  # type: ignore[return-value]
+
+    def _refresh(self, model: str | None = None) -> None:
+        """Make what was written searchable: one read model, or all of them.
+
+        Writes within a batch need no refresh (scripted updates and realtime mget see the latest version); only
+        searches do, so a batch refreshes before an update_by_query and once at its end, not after every bulk.
+        """
+        targets = [self.targets[model]] if model else sorted(set(self.targets.values()))
+        self._call(lambda: self.client.indices.refresh(index=",".join(targets)))
 
     def _mget(self, keys: list[tuple[str, str]]) -> list[dict[str, Any] | None]:
         docs = [{"_index": self.targets[model], "_id": doc_id} for model, doc_id in keys]
@@ -184,6 +195,7 @@ class Writer:
             by_key[rewrite.term[key_field]].append(rewrite.facet.param())
         query = {"terms": {key_field: sorted(by_key)}}
         params = {"key_field": key_field, "by_key": by_key}
+        self._refresh(model)  # update_by_query searches: it must see the documents this batch wrote
         for attempt in range(1, 20):
             response = self._call(
                 lambda: self.client.update_by_query(
