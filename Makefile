@@ -8,7 +8,7 @@ RUN := $(UV) run --frozen
 PYTEST := $(RUN) python -m infra exec -- pytest
 
 .PHONY: help bootstrap install services services-down services-status run lint format schemas test test-unit test-api \
-	test-integration test-query test-e2e bench-command bench-projector demo
+	test-integration test-query test-e2e bench-command bench-projector bench-query bench-ryw demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -70,3 +70,9 @@ bench-command: services ## POST create with and without the outbox, and commit-t
 
 bench-projector: services ## projector events/s vs a raw bulk of the same documents; full-build rate (POSTS=100000)
 	@$(RUN) python -m bench.projector_rate --posts $(or $(POSTS),20000)
+
+bench-query: services ## list/search p50/p99 of the query service vs the same list by the Django ORM (POSTS=100000)
+	@$(RUN) python -m infra exec -- python -m bench.query_read --posts $(or $(POSTS),100000)
+
+bench-ryw: services ## read-your-writes wait p50/p99 and stale count under a steady write load (RYW_SECONDS=20)
+	@$(RUN) python -m infra exec -- python -m bench.read_your_writes --seconds $(or $(RYW_SECONDS),20)
