@@ -8,7 +8,8 @@ RUN := $(UV) run --frozen
 PYTEST := $(RUN) python -m infra exec -- pytest
 
 .PHONY: help bootstrap install services services-down services-status run lint format schemas test test-unit test-api \
-	test-integration test-query test-e2e bench-command bench-projector bench-query bench-ryw demo
+	test-integration test-query test-e2e bench-command bench-projector bench-query bench-ryw \
+	bench-stream demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -76,3 +77,6 @@ bench-query: services ## list/search p50/p99 of the query service vs the same li
 
 bench-ryw: services ## read-your-writes wait p50/p99 and stale count under a steady write load (RYW_SECONDS=20)
 	@$(RUN) python -m infra exec -- python -m bench.read_your_writes --seconds $(or $(RYW_SECONDS),20)
+
+bench-stream: services ## WebSocket delivery p50/p99 to 500 subscribers, notice written -> frame received (RATE=5)
+	@$(RUN) python -m infra exec -- python -m bench.stream_delivery --subscribers 500 --rate $(or $(RATE),5)

@@ -1,11 +1,12 @@
 """WebSocket delivery latency of the live stream: notice written to Redis -> event frame received, many subscribers.
 
-Needs the local services (`make services`). Run: `uv run python -m bench.stream_delivery` (options: --subscribers,
---notices, --rate, --workers, --size). It starts the query service under uvicorn (2 workers) and one fan-out as
-processes, on a namespace of their own (PROJECTOR_INDEX_PREFIX and QUERY_CHANNEL_PREFIX), opens the subscribers with
-the `websockets` client, then writes notices through the projector's own `Notices` at a steady rate: each an edit of
-a published post, so each goes to every subscriber. The latency of a frame is its receipt time minus its stream id's
-time, which Redis stamps when the notice is written. Everything it creates in Redis is deleted at the end.
+Needs the local services (`make services`). Run: `make bench-stream` or `uv run python -m bench.stream_delivery`
+(options: --subscribers, --notices, --rate, --batch, --workers, --size, --deflate). It starts the query service under
+uvicorn (2 workers, on TCP_NODELAY through `bench.uvicorn_nodelay`) and one fan-out as processes, on a namespace of
+their own (PROJECTOR_INDEX_PREFIX and QUERY_CHANNEL_PREFIX), opens the subscribers with the `websockets` client,
+then writes notices through the projector's own `Notices` at a steady rate: each an edit of a published post, so
+each goes to every subscriber. The latency of a frame is its receipt time minus its stream id's time, which Redis
+stamps when the notice is written. Everything it creates in Redis is deleted at the end.
 """
 
 from __future__ import annotations
@@ -125,20 +126,21 @@ def main() -> None:
     """Run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subscribers", type=int, default=500)
-    parser.add_argument("--notices", type=int, default=600)
-    parser.add_argument("--rate", type=float, default=20.0, help="notices written per second")
+    parser.add_argument("--rate", type=float, default=5.0, help="notices written per second")
+    parser.add_argument("--notices", type=int, help="how many (default: 30 seconds' worth)")
     parser.add_argument("--size", type=int, default=500, help="bytes of post content per notice")
     parser.add_argument("--batch", type=int, default=1, help="notices per write")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--deflate", action="store_true", help="let clients negotiate permessage-deflate")
     args = parser.parse_args()
+    args.notices = args.notices or round(args.rate * 30)
     prefix = f"bench-stream-{uuid.uuid4().hex[:8]}-"
     os.environ["PROJECTOR_INDEX_PREFIX"] = prefix  # this process's notices go to the same namespace
     env = base_env(PROJECTOR_INDEX_PREFIX=prefix, QUERY_CHANNEL_PREFIX=f"{prefix}query", REDIS_URL=redis_url(),
                    DJANGO_SETTINGS_MODULE="query_service.config.settings")  # fmt: skip
     port = free_port()
-    uvicorn = [sys.executable, "-m", "uvicorn", "query_service.config.asgi:application", "--port", str(port),
-               "--workers", str(args.workers), "--log-level", "warning",
+    uvicorn = [sys.executable, "-m", "bench.uvicorn_nodelay", "query_service.config.asgi:application",
+               "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
                "--ws-per-message-deflate", "true" if args.deflate else "false"]  # fmt: skip
     client = redis.Redis.from_url(redis_url())
     print(f"stream delivery: {args.subscribers} subscribers, {args.notices} notices at {args.rate:g}/s "
