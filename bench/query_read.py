@@ -4,7 +4,7 @@ Needs the local services (`make services`). Run: `make bench-query` (or `uv run 
 bench.query_read --posts 100000`). On a scratch PostgreSQL database it writes a data set with bulk_create (see
 `bench.read_data`), builds the read models from the same rows with the projector's own expected documents into
 indices behind a private PROJECTOR_INDEX_PREFIX, then serves the query service (uvicorn, 2 workers, with the
-TCP_NODELAY fix of `bench.uvicorn_nodelay`; two cases also on plain uvicorn, to show what its missing TCP_NODELAY
+TCP_NODELAY fix of `query_service.serve`; two cases also on plain uvicorn, to show what its missing TCP_NODELAY
 costs) and, for comparison, an ORM list of the same posts (gunicorn gthread, 3 x 4, see `bench.orm_list`), and loads
 each case at a fixed concurrency with keep-alive connections, then with one client. It prints numbers only; every
 database, index and process it created is deleted or stopped at the end.
@@ -202,7 +202,7 @@ def serve_and_load(db_url: str, prefix: str, args: argparse.Namespace, logs: Pat
     ]  # fmt: skip
     results = []
     with (
-        process([sys.executable, "-m", "bench.uvicorn_nodelay", *uvicorn, "--port", str(query_port)], query_env,
+        process([sys.executable, "-m", "query_service.serve", *uvicorn, "--port", str(query_port)], query_env,
                 logs / "uvicorn.log"),
         process([sys.executable, "-m", "uvicorn", *uvicorn, "--port", str(stock_port)], query_env,
                 logs / "uvicorn-stock.log"),
@@ -254,7 +254,7 @@ def main() -> None:
             say(
                 f"load: concurrency {args.concurrency}, {args.warmup:.0f} s warm-up + {args.seconds:.0f} s per case, "
                 f"then alone (1 client) for {args.alone_seconds:.0f} s; http.client keep-alive. query = uvicorn 2 "
-                "workers with TCP_NODELAY (bench.uvicorn_nodelay); stock = plain `uvicorn --workers 2`, which loses "
+                "workers with TCP_NODELAY (query_service.serve); stock = plain `uvicorn --workers 2`, which loses "
                 "TCP_NODELAY (uvicorn #3149); ORM = gunicorn gthread 3 x 4, comment count by annotate(Count) (a join + "
                 "GROUP BY); ORM-sub = the same with the count as a correlated Subquery"
             )

@@ -4,7 +4,7 @@ Needs the local services (`make services`). Run: `make bench-ryw` (or `uv run py
 bench.read_your_writes`). Starts the whole write-to-read path on private names (a scratch PostgreSQL database,
 EVENTS_TOPIC_PREFIX, PROJECTOR_INDEX_PREFIX, PROJECTOR_GROUP): the command service (gunicorn gthread 3 x 4), the
 outbox relay, the projector and the query service (uvicorn, 2 workers, with the TCP_NODELAY fix of
-`bench.uvicorn_nodelay`). Writer threads create and publish posts
+`query_service.serve`). Writer threads create and publish posts
 without pause; each reader thread creates and publishes a post of its own, then at once lists
 `/api/v1/posts/?author=<itself>` with the publish response's X-Consistency-Token, and records how long the answer
 took, its X-Consistency-Status and whether the post is in it; then the same list without the token (the plain
@@ -182,7 +182,7 @@ def system(env: dict[str, str], logs: Path) -> Iterator[tuple[int, int]]:
         "--worker-class", "gthread", "--workers", "3", "--threads", "4", "--log-level", "warning",
     ]  # fmt: skip
     uvicorn = [
-        py, "-m", "bench.uvicorn_nodelay", "query_service.config.asgi:application", "--host", "127.0.0.1", "--port",
+        py, "-m", "query_service.serve", "query_service.config.asgi:application", "--host", "127.0.0.1", "--port",
         str(query_port), "--workers", "2", "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     with (

@@ -2,7 +2,7 @@
 
 Needs the local services (`make services`). Run: `make bench-stream` or `uv run python -m bench.stream_delivery`
 (options: --subscribers, --notices, --rate, --batch, --workers, --size, --deflate). It starts the query service under
-uvicorn (2 workers, on TCP_NODELAY through `bench.uvicorn_nodelay`) and one fan-out as processes, on a namespace of
+uvicorn (2 workers, on TCP_NODELAY through `query_service.serve`) and one fan-out as processes, on a namespace of
 their own (PROJECTOR_INDEX_PREFIX and QUERY_CHANNEL_PREFIX), opens the subscribers with the `websockets` client,
 then writes notices through the projector's own `Notices` at a steady rate: each an edit of a published post, so
 each goes to every subscriber. The latency of a frame is its receipt time minus its stream id's time, which Redis
@@ -139,7 +139,7 @@ def main() -> None:
     env = base_env(PROJECTOR_INDEX_PREFIX=prefix, QUERY_CHANNEL_PREFIX=f"{prefix}query", REDIS_URL=redis_url(),
                    DJANGO_SETTINGS_MODULE="query_service.config.settings")  # fmt: skip
     port = free_port()
-    uvicorn = [sys.executable, "-m", "bench.uvicorn_nodelay", "query_service.config.asgi:application",
+    uvicorn = [sys.executable, "-m", "query_service.serve", "query_service.config.asgi:application",
                "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
                "--ws-per-message-deflate", "true" if args.deflate else "false"]  # fmt: skip
     client = redis.Redis.from_url(redis_url())

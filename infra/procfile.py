@@ -33,7 +33,8 @@ def app_processes() -> list[AppProcess]:
         "--worker-class", "gthread", "--workers", "3", "--threads", "4",
         "--graceful-timeout", "4", "--no-control-socket",  # done before honcho's 5 s grace ends in SIGKILL
     )  # fmt: skip
-    uvicorn = (python, "-m", "uvicorn", "query_service.config.asgi:application", "--host", "127.0.0.1")
+    uvicorn = (python, "-m", "query_service.serve", "query_service.config.asgi:application", "--host", "127.0.0.1",
+               "--ws-max-size", "65536")  # fmt: skip  # frames over the stream's limit are refused before buffering
     metrics = PROJECTOR_METRICS_PORT.value
     return [
         AppProcess(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 
 import redis
@@ -54,20 +55,42 @@ def prepare(client: OpenSearch, config: ProjectorConfig) -> dict[str, str]:
     return targets
 
 
+def wait_for_partitions(consumer: KafkaConsumer, topics: list[str], timeout: float = 60) -> None:
+    """Block until the consumer's metadata knows every topic's partitions.
+
+    Topics created a moment ago may not be in the first metadata answer; a group joined then is assigned nothing
+    for them and would wait for the next metadata refresh (minutes) before consuming.
+    """
+    deadline = time.monotonic() + timeout
+    while any(not consumer.partitions_for_topic(topic) for topic in topics):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Kafka did not report the partitions of {', '.join(topics)} within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def group_consumer(group: str, batch_size: int) -> KafkaConsumer:
+    """A consumer in `group`, subscribed to every event topic once Kafka reports their partitions."""
+    topics = [spec.name for spec in event_topics().values()]
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_bootstrap_servers(),
+        group_id=group,
+        client_id=f"{group}-{os.getpid()}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=batch_size,
+        max_poll_interval_ms=600_000,  # an OpenSearch outage may hold a batch this long before the group gives up
+        metadata_max_age_ms=30_000,  # a partition added later is noticed within this
+    )
+    wait_for_partitions(consumer, topics)
+    consumer.subscribe(topics)
+    return consumer
+
+
 def bootstrap(config: ProjectorConfig) -> ProjectorLoop:
     """A ready loop over the live read models, subscribed to every event topic in the consumer group."""
     client = opensearch_client()
     targets = prepare(client, config)
-    consumer = KafkaConsumer(
-        *(spec.name for spec in event_topics().values()),
-        bootstrap_servers=kafka_bootstrap_servers(),
-        group_id=config.group,
-        client_id=f"{config.group}-{os.getpid()}",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        max_poll_records=config.batch_size,
-        max_poll_interval_ms=600_000,  # an OpenSearch outage may hold a batch this long before the group gives up
-    )
+    consumer = group_consumer(config.group, config.batch_size)
     return ProjectorLoop(
         consumer,
         Writer(client, targets),

@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from events.topics import dead_letter_spec, ensure_topics, event_topics
 from infra.settings import kafka_bootstrap_servers
-from projector.app import ProjectorConfig, prepare
+from projector.app import ProjectorConfig, group_consumer, prepare
 from projector.dead_letters import DeadLetterWriter
 from projector.holds import Holds
 from projector.indices import create_indices, indices_behind, swap_aliases
@@ -56,11 +56,7 @@ def _build_loop(client: OpenSearch, targets: dict[str, str], group: str, batch_s
     ensure_topics(servers, extra=[dead_letter_spec(group)])
     holds = Holds(client, group)
     holds.ensure_index()
-    consumer = KafkaConsumer(
-        *(spec.name for spec in event_topics().values()),
-        bootstrap_servers=servers, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest",
-        max_poll_records=batch_size, max_poll_interval_ms=600_000,
-    )  # fmt: skip
+    consumer = group_consumer(group, batch_size)
     settings = LoopSettings(batch_size=batch_size, batch_timeout=0.5)
     return ProjectorLoop(consumer, Writer(client, targets), DeadLetterWriter(servers, group), holds, None, settings)
 

@@ -1,10 +1,10 @@
-"""`python -m bench.uvicorn_nodelay ARGS`: uvicorn's own command line, with `--workers N` connections on TCP_NODELAY.
+"""`python -m query_service.serve ARGS`: uvicorn's own command line, with `--workers N` connections on TCP_NODELAY.
 
 uvicorn binds the listener of its multi-process supervisor with `proto` 0; accepted sockets inherit it, and asyncio
 sets TCP_NODELAY only on sockets that say IPPROTO_TCP. So with `--workers 2` Nagle's algorithm stays on, and every
 keep-alive request after a connection's first waits ~40 ms for the client's delayed ACK (uvicorn issue #3149, open
 for 0.54). One worker is not affected. This wraps the bound listener with IPPROTO_TCP before it is handed to the
-workers, and changes nothing else, so the read benchmark can measure the query service rather than that stall.
+workers, and changes nothing else. `make run`, compose.yaml and the benchmarks serve the query service through it.
 """
 
 from __future__ import annotations
