@@ -8,7 +8,6 @@ import contextlib
 import json
 import os
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -27,6 +26,7 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
+from bench.support import process
 from query_service.adapters import opensearch, redis_client
 from query_service.stream import notices
 from query_service.stream.fanout import BATCH, Fanout, position_key
@@ -45,7 +45,6 @@ def _channels_testing() -> None:
 _channels_testing()
 from channels.testing.websocket import WebsocketCommunicator  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 WAIT = 10.0  # seconds any single expected frame may take
 
 
@@ -166,27 +165,12 @@ def server_processes(prefix: str, log_dir: Path, **env: str) -> Iterator[int]:
     }
     uvicorn = [sys.executable, "-m", "uvicorn", "query_service.config.asgi:application", "--port", str(port)]
     fanout = [sys.executable, "-m", "query_service", "stream_fanout"]
-    with _process(uvicorn, full_env, log_dir / "uvicorn.log"), _process(fanout, full_env, log_dir / "fanout.log"):
+    with process(uvicorn, full_env, log_dir / "uvicorn.log"), process(fanout, full_env, log_dir / "fanout.log"):
         _wait_until(lambda: _listening(port), "uvicorn did not listen")
         client = redis.Redis.from_url(os.environ["REDIS_URL"])
         _wait_until(lambda: client.exists(f"{prefix}live:fanout:position") == 1, "the fan-out did not start")
         assert position_key() == f"{prefix}live:fanout:position"
         yield port
-
-
-@contextlib.contextmanager
-def _process(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def _listening(port: int) -> bool:
