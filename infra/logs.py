@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import UTC, datetime
 
 EXTRA_KEYS = ("event_id", "correlation_id", "aggregate", "topic", "count")
@@ -23,3 +24,19 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
+
+
+def logging_config(quiet: tuple[str, ...]) -> dict:
+    """Django's LOGGING: JSON lines on stderr at LOG_LEVEL (default INFO), the `quiet` loggers at WARNING.
+
+    Args:
+        quiet: client libraries that log every connection and request at INFO.
+    """
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "infra.logs.JsonFormatter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+        "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        "loggers": {name: {"level": "WARNING"} for name in quiet},
+    }

@@ -6,6 +6,7 @@ import os
 
 import dj_database_url
 
+from infra.logs import logging_config
 from infra.settings import database_url
 
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
@@ -106,12 +107,4 @@ USE_I18N = False
 USE_TZ = True
 STATIC_URL = "static/"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "infra.logs.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # The clients log every connection and request at INFO.
-    "loggers": {"kafka": {"level": "WARNING"}, "opensearch": {"level": "WARNING"}},
-}
+LOGGING = logging_config(quiet=("kafka", "opensearch"))

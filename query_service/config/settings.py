@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from infra.logs import logging_config
 from infra.settings import redis_url
 
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
@@ -114,11 +115,4 @@ USE_I18N = False
 USE_TZ = True
 STATIC_URL = "static/"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "infra.logs.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"opensearch": {"level": "WARNING"}},
-}
+LOGGING = logging_config(quiet=("opensearch",))
