@@ -61,6 +61,7 @@ def system_status(*, search: OpenSearch, cache: redis.Redis, group: str) -> dict
     heartbeats = heartbeats_read(cache) if redis_health["ok"] else {}
     projectors = [beat for name, beat in heartbeats.items() if name.startswith(f"projector {group} ")]
     fresh = [beat for beat in projectors if not beat["stale"]]
+    holds = fresh[0] if fresh else {}
     freshness = freshness_read(client=cache, group=group) if redis_health["ok"] else None
     lag_by_topic: dict[str, int] = {}
     for beat in fresh:
@@ -84,9 +85,9 @@ def system_status(*, search: OpenSearch, cache: redis.Redis, group: str) -> dict
             "kafka": _reported(heartbeats, "kafka"),
         },
         "read_models": read_models,
-        "dead_letters": {
-            "waiting": sum(beat.get("waiting_dead_letters", 0) for beat in fresh[:1]),
-            "held_aggregates": sum(beat.get("held_aggregates", 0) for beat in fresh[:1]),
+        "dead_letters": {  # holds are shared by the group: any one projector's count is the group's
+            "waiting": holds.get("waiting_dead_letters", 0),
+            "held_aggregates": holds.get("held_aggregates", 0),
         },
         "processes": heartbeats,
     }
