@@ -2,42 +2,27 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 from django.urls import reverse
 from drf_spectacular.drainage import GENERATOR_STATS
-from drf_spectacular.generators import SchemaGenerator
-from drf_spectacular.renderers import OpenApiYamlRenderer
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
+
+from tests.openapi_checks import assert_committed_current, generate
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi" / "command-api.yaml"
 REGENERATE = "uv run python -m command_service spectacular --file docs/openapi/command-api.yaml --validate"
 
 
-def _generate() -> tuple[dict, bytes]:
-    """The schema and its YAML, exactly as `manage.py spectacular` makes them."""
-    schema = SchemaGenerator().get_schema(request=None, public=True)
-    return schema, OpenApiYamlRenderer().render(schema, renderer_context={})
-
-
 def test_the_committed_schema_is_current() -> None:
-    _, generated = _generate()
-    committed = SCHEMA_FILE.read_bytes() if SCHEMA_FILE.exists() else b""
-
-    if committed != generated:
-        diff = difflib.unified_diff(
-            committed.decode().splitlines(), generated.decode().splitlines(), "committed", "generated", lineterm=""
-        )
-        excerpt = "\n".join(list(diff)[:60])
-        raise AssertionError(f"{SCHEMA_FILE.name} is out of date: regenerate it with `{REGENERATE}`\n{excerpt}")
+    assert_committed_current(SCHEMA_FILE, REGENERATE)
 
 
 def test_the_schema_is_valid_openapi_and_generates_without_warnings() -> None:
     GENERATOR_STATS.reset()
 
-    schema, _ = _generate()
+    schema, _ = generate()
 
     validate_schema(schema)
     assert not GENERATOR_STATS._warn_cache, dict(GENERATOR_STATS._warn_cache)
