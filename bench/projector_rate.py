@@ -16,15 +16,17 @@ import random
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient
 from opensearchpy import OpenSearch, helpers
 
 from events.envelope import EventEnvelope, encode
-from events.topics import dead_letter_spec, ensure_topics, event_topics, message_key, topic_for
+from events.topics import dead_letter_spec, ensure_topics, message_key, topic_for
 from events.types import AuthorSnapshot, CommentAdded, PostCreated, PostPublished, UserRegistered
 from infra.settings import kafka_bootstrap_servers, opensearch_url
+from projector.app import group_consumer
 from projector.dead_letters import DeadLetterWriter
 from projector.holds import Holds
 from projector.indices import create_indices
@@ -93,12 +95,10 @@ def project(client: OpenSearch, targets: dict[str, str], servers: str, group: st
     """Project every event from the start, as a rebuild's build phase does; returns (events, seconds)."""
     holds = Holds(client, group)
     holds.ensure_index()
-    consumer = KafkaConsumer(
-        *(spec.name for spec in event_topics().values()), bootstrap_servers=servers, group_id=group,
-        enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=batch, fetch_max_bytes=64 * 2**20,
-    )  # fmt: skip
     dead_letters = DeadLetterWriter(servers, group)
-    loop = ProjectorLoop(consumer, Writer(client, targets), dead_letters, holds, None, LoopSettings(batch, 0.5))
+    loop = ProjectorLoop(
+        partial(group_consumer, group, batch), Writer(client, targets), dead_letters, holds, None, LoopSettings(batch)
+    )
 
     class Count:
         n = 0
@@ -110,8 +110,7 @@ def project(client: OpenSearch, targets: dict[str, str], servers: str, group: st
     started = time.monotonic()
     loop.catch_up(progress=counter)
     seconds = time.monotonic() - started
-    consumer.close()
-    dead_letters.close()
+    loop.close()
     return counter.n, seconds
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import redis
 from kafka import KafkaConsumer
@@ -56,20 +57,25 @@ def prepare(client: OpenSearch, config: ProjectorConfig) -> dict[str, str]:
 
 
 def wait_for_partitions(consumer: KafkaConsumer, topics: list[str], timeout: float = 60) -> None:
-    """Block until the consumer's metadata knows every topic's partitions.
+    """Block until a fresh metadata answer reports every topic's partitions.
 
-    Topics created a moment ago may not be in the first metadata answer; a group joined then is assigned nothing
-    for them and would wait for the next metadata refresh (minutes) before consuming.
+    Called after `subscribe`, so that the group coordinator has read the partitions before the first join. A member
+    that joined before knowing them would be assigned nothing for topics created a moment ago, and its leader would
+    redo the join as soon as the metadata arrived; kafka-python 3.0 can lose the end of such a second join (see
+    `ProjectorLoop`), which left the member unable to commit.
     """
     deadline = time.monotonic() + timeout
-    while any(not consumer.partitions_for_topic(topic) for topic in topics):
+    while True:
+        consumer.topics()  # always a metadata request: the coordinator's listener reads the same answer
+        if all(consumer.partitions_for_topic(topic) for topic in topics):
+            return
         if time.monotonic() > deadline:
             raise RuntimeError(f"Kafka did not report the partitions of {', '.join(topics)} within {timeout:.0f} s")
         time.sleep(0.2)
 
 
 def group_consumer(group: str, batch_size: int) -> KafkaConsumer:
-    """A consumer in `group`, subscribed to every event topic once Kafka reports their partitions."""
+    """A consumer in `group`, subscribed to every event topic, whose metadata already holds their partitions."""
     topics = [spec.name for spec in event_topics().values()]
     consumer = KafkaConsumer(
         bootstrap_servers=kafka_bootstrap_servers(),
@@ -81,8 +87,8 @@ def group_consumer(group: str, batch_size: int) -> KafkaConsumer:
         max_poll_interval_ms=600_000,  # an OpenSearch outage may hold a batch this long before the group gives up
         metadata_max_age_ms=30_000,  # a partition added later is noticed within this
     )
-    wait_for_partitions(consumer, topics)
     consumer.subscribe(topics)
+    wait_for_partitions(consumer, topics)
     return consumer
 
 
@@ -90,9 +96,8 @@ def bootstrap(config: ProjectorConfig) -> ProjectorLoop:
     """A ready loop over the live read models, subscribed to every event topic in the consumer group."""
     client = opensearch_client()
     targets = prepare(client, config)
-    consumer = group_consumer(config.group, config.batch_size)
     return ProjectorLoop(
-        consumer,
+        partial(group_consumer, config.group, config.batch_size),
         Writer(client, targets),
         DeadLetterWriter(kafka_bootstrap_servers(), config.group),
         Holds(client, config.group),

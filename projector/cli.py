@@ -70,8 +70,7 @@ def run(config: ProjectorConfig) -> int:
                 heartbeat.beat({}, failing_batches=failures, error=f"{type(error).__name__}: {error}"[:300])
                 time.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
     finally:
-        loop.consumer.close()
-        loop.dead_letters.close()
+        loop.close()
     return 0
 
 

@@ -4,16 +4,23 @@ One pass: poll up to `batch_size` records for at most `batch_timeout` seconds; r
 dead-letter); dead-letter held aggregates' events; apply the rest through the Writer (which waits until they are
 searchable); dead-letter what failed and hold its aggregate; publish notices; flush the dead letters; then commit
 the offsets. A crash anywhere before the commit redelivers the batch, which the version guards make harmless.
+
+A commit refused because the group is rebalancing is not an outage: the batch is rewound and read again (by this
+member or the partition's new owner) and the loop carries on at once. If commits are still refused `rejoin_after`
+seconds later, the consumer is replaced by a fresh one from `connect`: kafka-python 3.0 can lose the end of a join
+that completes between two polls, leaving a member that believes it is rebalancing for ever.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
+from kafka.errors import CommitFailedError, RebalanceInProgressError
 
 from events.consumer import Accepted, DeadLetter, EventReader, Skipped
 from events.envelope import EventEnvelope
@@ -24,14 +31,16 @@ from projector.notices import Notices
 from projector.writer import Writer
 
 log = logging.getLogger(__name__)
+GROUP_CHANGED = (RebalanceInProgressError, CommitFailedError)  # the commit's generation is over or ending
 
 
 @dataclass(frozen=True)
 class LoopSettings:
-    """Batch bounds."""
+    """Batch bounds, and how long refused commits are borne before the consumer is replaced."""
 
     batch_size: int = 500
     batch_timeout: float = 0.5
+    rejoin_after: float = 30.0
 
 
 @dataclass
@@ -42,6 +51,7 @@ class BatchResult:
     applied: int = 0
     skipped: int = 0
     dead_lettered: int = 0
+    requeued: int = 0  # read but not committed because the group was changing: they will be read again
 
 
 class ProjectorLoop:
@@ -49,33 +59,75 @@ class ProjectorLoop:
 
     def __init__(
         self,
-        consumer: KafkaConsumer,
+        connect: Callable[[], KafkaConsumer],
         writer: Writer,
         dead_letters: DeadLetterWriter,
         holds: Holds,
         notices: Notices | None,
         settings: LoopSettings,
     ) -> None:
-        self.consumer = consumer
+        self.connect = connect
+        self.consumer = connect()
         self.writer = writer
         self.dead_letters = dead_letters
         self.holds = holds
         self.notices = notices
         self.settings = settings
         self.reader = EventReader()
+        self._refused: list[float] = []  # when each commit refused since the last accepted one was refused
 
     def run_once(self) -> BatchResult:
-        """One batch, committed; on any failure the consumer is rewound to the batch's start and the error raised."""
+        """One batch, committed.
+
+        On a commit refused by a rebalance the batch is rewound and reported as requeued; on any other failure the
+        consumer is rewound to the batch's start and the error raised.
+        """
         timeout_ms = int(self.settings.batch_timeout * 1000)
         polled = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.settings.batch_size)
         if not polled:
             return BatchResult()
         try:
-            return self._process(polled)
+            result = self._process(polled)
+        except GROUP_CHANGED as error:
+            self._rewind(polled)
+            return self._commit_refused(polled, error)
         except BaseException:
-            for tp, records in polled.items():  # not committed: read them again on the next pass
-                self.consumer.seek(tp, records[0].offset)
+            self._rewind(polled)
             raise
+        self._refused.clear()
+        return result
+
+    def close(self) -> None:
+        """Leave the group and flush the dead letters."""
+        self.consumer.close()
+        self.dead_letters.close()
+
+    def _rewind(self, polled: dict[TopicPartition, list]) -> None:
+        """Not committed: read these again on the next pass (partitions the group took away need nothing)."""
+        assigned = self.consumer.assignment()
+        for tp, records in polled.items():
+            if tp in assigned:
+                self.consumer.seek(tp, records[0].offset)
+
+    def _commit_refused(self, polled: dict[TopicPartition, list], error: Exception) -> BatchResult:
+        """Carry on through a rebalance; replace a consumer whose commits stay refused for `rejoin_after`.
+
+        A rebalance refuses a commit or two; three or more in a row spanning `rejoin_after` mean the member will not
+        recover by itself.
+        """
+        records = sum(len(batch) for batch in polled.values())
+        metrics.COMMITS_REFUSED.inc()
+        self._refused.append(time.monotonic())
+        refused_for = self._refused[-1] - self._refused[0]
+        if len(self._refused) < 3 or refused_for < self.settings.rejoin_after:
+            log.info("commit refused while the group changes (%s); %d records will be read again", error, records)
+        else:
+            log.warning("commits refused for %.0f s (%s); rejoining the group with a new consumer", refused_for, error)
+            metrics.REJOINS.inc()
+            self.consumer.close(autocommit=False)
+            self.consumer = self.connect()
+            self._refused.clear()
+        return BatchResult(records=records, requeued=records)
 
     def _process(self, polled: dict[TopicPartition, list]) -> BatchResult:
         result = BatchResult()
@@ -150,7 +202,7 @@ class ProjectorLoop:
                 raise TimeoutError(f"not caught up within {timeout:.0f} s")
             result = self.run_once()
             if progress is not None:
-                progress.update(result.records)
+                progress.update(result.records - result.requeued)
 
         while not self.consumer.assignment():
             tick()

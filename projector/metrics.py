@@ -12,3 +12,5 @@ COMMIT_TO_SEARCHABLE = Gauge(
     "projector_commit_to_searchable_seconds", "From the command-side commit of the newest applied event to searchable"
 )
 BATCH_SECONDS = Gauge("projector_last_batch_seconds", "Duration of the last batch")
+COMMITS_REFUSED = Counter("projector_commits_refused_total", "Batches whose commit a rebalance refused (read again)")
+REJOINS = Counter("projector_rejoins_total", "Consumers replaced because their commits stayed refused")

@@ -17,13 +17,16 @@ operator deletes them (`python -m projector indices ...`).
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
+from kafka.errors import KafkaError
 from opensearchpy import OpenSearch
 from tqdm import tqdm
 
@@ -37,6 +40,8 @@ from projector.loop import LoopSettings, ProjectorLoop
 from projector.source import CommandSource
 from projector.verify import Report, verify
 from projector.writer import Writer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,9 +61,9 @@ def _build_loop(client: OpenSearch, targets: dict[str, str], group: str, batch_s
     ensure_topics(servers, extra=[dead_letter_spec(group)])
     holds = Holds(client, group)
     holds.ensure_index()
-    consumer = group_consumer(group, batch_size)
+    connect = partial(group_consumer, group, batch_size)
     settings = LoopSettings(batch_size=batch_size, batch_timeout=0.5)
-    return ProjectorLoop(consumer, Writer(client, targets), DeadLetterWriter(servers, group), holds, None, settings)
+    return ProjectorLoop(connect, Writer(client, targets), DeadLetterWriter(servers, group), holds, None, settings)
 
 
 def rebuild(
@@ -90,8 +95,7 @@ def rebuild(
             loop.catch_up(progress=progress)  # what the live projector wrote to the old indices before the swap
             events = progress.n
     finally:
-        loop.consumer.close()
-        loop.dead_letters.close()
+        loop.close()
         _forget_group(group)
     return RebuildResult(new, previous, True, report, time.monotonic() - started, events)
 
@@ -140,12 +144,14 @@ def _committed(group: str) -> dict[TopicPartition, int]:
 
 
 def _forget_group(group: str) -> None:
-    """The build's consumer group is single-use; remove its committed offsets."""
+    """The build's consumer group is single-use: delete it and its committed offsets (a failure is only logged)."""
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers())
     try:
-        admin.delete_consumer_groups([group])
-    except Exception:
-        pass
+        for name, outcome in admin.delete_groups([group]).items():  # outcome: "OK" or the error's name
+            if outcome != "OK":
+                log.warning("could not delete the rebuild's consumer group %s: %s", name, outcome)
+    except KafkaError as error:
+        log.warning("could not delete the rebuild's consumer group %s: %s", group, error)
     finally:
         admin.close()
 

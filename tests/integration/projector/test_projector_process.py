@@ -1,5 +1,5 @@
-"""The projector as the process operators run: killed with SIGKILL mid-stream, or cut off from OpenSearch for 20 s
-under load, it loses nothing and the read models verify clean afterwards."""
+"""The projector as the process operators run: killed with SIGKILL mid-stream, scaled out and back in under load,
+or cut off from OpenSearch for 20 s under load, it loses nothing and the read models verify clean afterwards."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from kafka import KafkaAdminClient
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError, TransportError
 
@@ -114,6 +115,65 @@ def test_a_projector_killed_mid_stream_and_restarted_ends_clean(
     relay.publisher.close()
 
 
+def _writing_in_background(relay: OutboxRelay, stop: threading.Event) -> threading.Thread:
+    """Two posts (six events) every 0.2 s, published, until `stop`."""
+
+    def load() -> None:
+        try:
+            while not stop.is_set():
+                _write_posts(2)
+                _publish(relay)
+                time.sleep(0.2)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=load, daemon=True)
+    writer.start()
+    return writer
+
+
+def _group_members(servers: str, group: str) -> int:
+    admin = KafkaAdminClient(bootstrap_servers=servers)
+    try:
+        return len(admin.describe_groups([group])[group]["members"])
+    finally:
+        admin.close()
+
+
+def test_projectors_joining_and_leaving_the_group_under_load_lose_nothing(
+    transactional_db: None, start_projector, private_projector: ProjectorConfig, kafka_bootstrap_servers: str,
+    opensearch_url: str, tmp_path: Path,
+) -> None:  # fmt: skip
+    relay = OutboxRelay(KafkaPublisher(kafka_bootstrap_servers), "test-relay", SleepWakeUp(), RelaySettings())
+    first = start_projector()
+    client = OpenSearch(opensearch_url)
+    _write_posts(5)
+    _publish(relay)
+    assert _verify_until_clean(client, timeout=60).ok
+
+    stop = threading.Event()
+    writer = _writing_in_background(relay, stop)
+    try:
+        second = start_projector()  # scale out: the group rebalances and splits the partitions
+        deadline = time.monotonic() + 30
+        while _group_members(kafka_bootstrap_servers, private_projector.group) < 2:
+            assert time.monotonic() < deadline, "the second projector never joined the group"
+            time.sleep(0.2)
+        time.sleep(5)
+        first.terminate()  # scale in: the group rebalances and the second takes every partition
+        assert first.wait(30) == 0
+        time.sleep(5)
+    finally:
+        stop.set()
+        writer.join(60)
+    report = _verify_until_clean(client, timeout=60)
+    assert report.ok, report.text()
+    assert second.poll() is None
+    logs = {path.name: path.read_text() for path in tmp_path.glob("projector-*.log")}
+    assert not [name for name, text in logs.items() if "batch failed" in text], logs  # a rebalance is no outage
+    relay.publisher.close()
+
+
 def test_opensearch_down_for_20_seconds_under_load_loses_nothing(
     transactional_db: None, start_projector, kafka_bootstrap_servers: str, opensearch_url: str
 ) -> None:
@@ -127,18 +187,7 @@ def test_opensearch_down_for_20_seconds_under_load_loses_nothing(
     assert _verify_until_clean(client, timeout=60).ok
 
     stop = threading.Event()
-
-    def load() -> None:
-        try:
-            while not stop.is_set():
-                _write_posts(2)
-                _publish(relay)
-                time.sleep(0.2)
-        finally:
-            connection.close()
-
-    writer = threading.Thread(target=load, daemon=True)
-    writer.start()
+    writer = _writing_in_background(relay, stop)
     infra = [sys.executable, "-m", "infra"]
     try:
         assert subprocess.run([*infra, "down", "opensearch"], cwd=REPO_ROOT, capture_output=True).returncode == 0

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 
 from django.db import connection
+from kafka import KafkaAdminClient
 
 from command_service.apps.outbox.publisher import KafkaPublisher
 from command_service.apps.outbox.relay import OutboxRelay, RelaySettings
@@ -86,6 +87,11 @@ def test_rebuild_under_writes_swaps_atomically_and_verifies_clean(
     # Never a half-built index: no query through the alias saw fewer published posts than before the rebuild began.
     assert min(seen_counts) >= seen_counts[0] > 0
     assert {index for _, index, _, live in list_indices(client) if not live} >= set(before.values())
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers)
+    groups = [group["group_id"] for group in admin.list_groups()]
+    admin.close()
+    assert config.group in groups
+    assert not [group for group in groups if group.startswith(f"{config.group}-rebuild-")], "the build's group stays"
 
     # Everything written during and after the swap reaches the new read models, which verify clean.
     while relay.run_once()[0]:
@@ -94,6 +100,5 @@ def test_rebuild_under_writes_swaps_atomically_and_verifies_clean(
     with CommandSource(run_database_url()) as source:
         report = verify(client, indices_behind(client), source)
     assert report.ok, report.text()
-    live.consumer.close()
-    live.dead_letters.close()
+    live.close()
     relay.publisher.close()
