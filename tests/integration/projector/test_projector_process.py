@@ -132,6 +132,19 @@ def _writing_in_background(relay: OutboxRelay, stop: threading.Event) -> threadi
     return writer
 
 
+def _projecting_clean(
+    start_projector: Callable[[], subprocess.Popen], servers: str, opensearch_url: str, posts: int
+) -> tuple[OutboxRelay, subprocess.Popen, OpenSearch]:
+    """A relay, a running projector and `posts` posts' events projected and verified clean."""
+    relay = OutboxRelay(KafkaPublisher(servers), "test-relay", SleepWakeUp(), RelaySettings())
+    projector = start_projector()
+    client = OpenSearch(opensearch_url)
+    _write_posts(posts)
+    _publish(relay)
+    assert _verify_until_clean(client, timeout=60).ok
+    return relay, projector, client
+
+
 def _group_members(servers: str, group: str) -> int:
     admin = KafkaAdminClient(bootstrap_servers=servers)
     try:
@@ -144,13 +157,7 @@ def test_projectors_joining_and_leaving_the_group_under_load_lose_nothing(
     transactional_db: None, start_projector, private_projector: ProjectorConfig, kafka_bootstrap_servers: str,
     opensearch_url: str, tmp_path: Path,
 ) -> None:  # fmt: skip
-    relay = OutboxRelay(KafkaPublisher(kafka_bootstrap_servers), "test-relay", SleepWakeUp(), RelaySettings())
-    first = start_projector()
-    client = OpenSearch(opensearch_url)
-    _write_posts(5)
-    _publish(relay)
-    assert _verify_until_clean(client, timeout=60).ok
-
+    relay, first, client = _projecting_clean(start_projector, kafka_bootstrap_servers, opensearch_url, posts=5)
     stop = threading.Event()
     writer = _writing_in_background(relay, stop)
     try:
@@ -179,13 +186,7 @@ def test_opensearch_down_for_20_seconds_under_load_loses_nothing(
 ) -> None:
     if OpenSearchService().running() is None:
         pytest.fail("this test stops and restarts the OpenSearch of `make services`, and none runs here: `make test`")
-    relay = OutboxRelay(KafkaPublisher(kafka_bootstrap_servers), "test-relay", SleepWakeUp(), RelaySettings())
-    projector = start_projector()
-    client = OpenSearch(opensearch_url)
-    _write_posts(10)
-    _publish(relay)
-    assert _verify_until_clean(client, timeout=60).ok
-
+    relay, projector, client = _projecting_clean(start_projector, kafka_bootstrap_servers, opensearch_url, posts=10)
     stop = threading.Event()
     writer = _writing_in_background(relay, stop)
     infra = [sys.executable, "-m", "infra"]
