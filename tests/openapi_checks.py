@@ -5,8 +5,12 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiYamlRenderer
+from drf_spectacular.validation import validate_schema
+
+REGENERATE = "make schemas"  # regenerates both committed OpenAPI documents
 
 
 def generate() -> tuple[dict, bytes]:
@@ -15,7 +19,17 @@ def generate() -> tuple[dict, bytes]:
     return schema, OpenApiYamlRenderer().render(schema, renderer_context={})
 
 
-def assert_committed_current(schema_file: Path, regenerate: str) -> None:
+def valid_schema_operations() -> tuple[dict, set[str]]:
+    """The generated schema, checked valid OpenAPI and free of generator warnings and errors, and its operation ids."""
+    GENERATOR_STATS.reset()
+    schema, _ = generate()
+    validate_schema(schema)
+    assert not GENERATOR_STATS._warn_cache, dict(GENERATOR_STATS._warn_cache)
+    assert not GENERATOR_STATS._error_cache, dict(GENERATOR_STATS._error_cache)
+    return schema, {op["operationId"] for path in schema["paths"].values() for op in path.values()}
+
+
+def assert_committed_current(schema_file: Path) -> None:
     """Fail with a diff excerpt when the committed YAML differs from what the code generates today."""
     _, generated = generate()
     committed = schema_file.read_bytes() if schema_file.exists() else b""
@@ -24,4 +38,4 @@ def assert_committed_current(schema_file: Path, regenerate: str) -> None:
             committed.decode().splitlines(), generated.decode().splitlines(), "committed", "generated", lineterm=""
         )
         excerpt = "\n".join(list(diff)[:60])
-        raise AssertionError(f"{schema_file.name} is out of date: regenerate it with `{regenerate}`\n{excerpt}")
+        raise AssertionError(f"{schema_file.name} is out of date: regenerate it with `{REGENERATE}`\n{excerpt}")

@@ -5,29 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.urls import reverse
-from drf_spectacular.drainage import GENERATOR_STATS
-from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
-from tests.openapi_checks import assert_committed_current, generate
+from tests.openapi_checks import assert_committed_current, valid_schema_operations
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi" / "command-api.yaml"
-REGENERATE = "uv run python -m command_service spectacular --file docs/openapi/command-api.yaml --validate"
 
 
 def test_the_committed_schema_is_current() -> None:
-    assert_committed_current(SCHEMA_FILE, REGENERATE)
+    assert_committed_current(SCHEMA_FILE)
 
 
 def test_the_schema_is_valid_openapi_and_generates_without_warnings() -> None:
-    GENERATOR_STATS.reset()
+    _, operations = valid_schema_operations()
 
-    schema, _ = generate()
-
-    validate_schema(schema)
-    assert not GENERATOR_STATS._warn_cache, dict(GENERATOR_STATS._warn_cache)
-    assert not GENERATOR_STATS._error_cache, dict(GENERATOR_STATS._error_cache)
-    operations = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
     assert operations == {
         "auth_token_obtain", "user_register", "user_detail", "user_profile_change",
         "post_create", "post_detail", "post_edit", "post_delete", "post_tags_set",
