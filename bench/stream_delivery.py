@@ -16,13 +16,11 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from websockets.exceptions import ConnectionClosed
 from bench.support import base_env, free_port, percentile, process
 from events.envelope import EventEnvelope
 from events.types import PostEdited
+from infra.process import port_in_use, wait_until
 from infra.settings import redis_url
 from projector.notices import Notices
 from projector.writer import Applied
@@ -152,7 +151,12 @@ def main() -> None:
                 process(uvicorn, env, Path(logs) / "uvicorn.log"),
                 process([sys.executable, "-m", "query_service", "stream_fanout"], env, Path(logs) / "fanout.log"),
             ):
-                _wait(lambda: client.exists(f"{prefix}live:fanout:position") == 1 and _listening(port))
+                if not wait_until(
+                    lambda: client.exists(f"{prefix}live:fanout:position") == 1 and port_in_use(port),
+                    timeout=60,
+                    interval=0.1,
+                ):
+                    raise RuntimeError("the query service or the fan-out did not start")
                 tip = client.get(f"{prefix}live:fanout:position").decode()
                 subs = asyncio.run(measure(port, args, tip))
             report(subs, args.notices)
@@ -161,19 +165,6 @@ def main() -> None:
                 keys = list(client.scan_iter(pattern))
                 if keys:
                     client.delete(*keys)
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _wait(condition: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise RuntimeError("the query service or the fan-out did not start")
-        time.sleep(0.1)
 
 
 if __name__ == "__main__":

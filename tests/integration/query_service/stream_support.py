@@ -10,7 +10,6 @@ import os
 import socket
 import sys
 import threading
-import time
 import types
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -26,7 +25,8 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-from bench.support import process
+from bench.support import free_port, process
+from infra.process import port_in_use, wait_until
 from query_service.adapters import opensearch, redis_client
 from query_service.stream import notices
 from query_service.stream.fanout import BATCH, Fanout, position_key
@@ -124,7 +124,8 @@ def group_size() -> int:
 
 def wait_group_empty() -> None:
     """Wait until the server has let every connection leave the group (it does once it hears of the close)."""
-    _wait_until(lambda: group_size() == 0, "connections were left in the channel-layer group", timeout=WAIT)
+    emptied = wait_until(lambda: group_size() == 0, timeout=WAIT, interval=0.05)
+    assert emptied, "connections were left in the channel-layer group"
 
 
 def tip() -> str:
@@ -144,13 +145,6 @@ def kinds(received: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(frame["event"]["event_type"], frame["event"]["aggregate_id"]) for frame in received]
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def server_processes(prefix: str, log_dir: Path, **env: str) -> Iterator[int]:
     """uvicorn with the query service and a fan-out, as processes on the test's namespace; yields the port."""
@@ -166,23 +160,12 @@ def server_processes(prefix: str, log_dir: Path, **env: str) -> Iterator[int]:
     uvicorn = [sys.executable, "-m", "uvicorn", "query_service.config.asgi:application", "--port", str(port)]
     fanout = [sys.executable, "-m", "query_service", "stream_fanout"]
     with process(uvicorn, full_env, log_dir / "uvicorn.log"), process(fanout, full_env, log_dir / "fanout.log"):
-        _wait_until(lambda: _listening(port), "uvicorn did not listen")
+        assert wait_until(lambda: port_in_use(port), timeout=30, interval=0.05), "uvicorn did not listen"
         client = redis.Redis.from_url(os.environ["REDIS_URL"])
-        _wait_until(lambda: client.exists(f"{prefix}live:fanout:position") == 1, "the fan-out did not start")
+        started = wait_until(lambda: client.exists(f"{prefix}live:fanout:position") == 1, timeout=30, interval=0.05)
+        assert started, "the fan-out did not start"
         assert position_key() == f"{prefix}live:fanout:position"
         yield port
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _wait_until(condition: Callable[[], bool], message: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, message
-        time.sleep(0.05)
 
 
 class SocketClient:
