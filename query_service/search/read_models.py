@@ -12,13 +12,14 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
 
 from projector.indices import alias_of
-from projector.mappings import AUTHORS, COMMENTS, POSTS, ReadModel
+from projector.mappings import READ_MODELS as PROJECTOR_READ_MODELS
+from projector.mappings import ReadModel
 from query_service.search.cursors import cursor_decode, cursor_encode
 from query_service.search.errors import InvalidParameter, ReadModelUnavailable
 
 log = logging.getLogger(__name__)
 TOTAL_HITS_LIMIT = 10_000  # totals are exact up to here, then "at least"
-READ_MODELS = {"posts": POSTS, "comments": COMMENTS, "authors": AUTHORS}
+READ_MODELS = {model.name: model for model in PROJECTOR_READ_MODELS}
 # Which document field carries the version of the aggregate a consistency token names.
 VERSION_FIELDS = {"post": ("posts", "post_version"), "comment": ("comments", "comment_version"),
                   "user": ("authors", "user_version")}  # fmt: skip
