@@ -23,8 +23,8 @@ from infra.heartbeats import heartbeats_read
 from query_service.adapters import opensearch, redis_client
 from query_service.search.freshness import freshness_read
 from query_service.search.read_models import alias
+from query_service.stream.routing import STREAM_PATH
 
-STREAM_PATH = "/stream"
 # The read model each topic mainly feeds (comments also update posts' counts, users every embedded author).
 READ_MODEL_OF_AGGREGATE = {"user": "authors", "post": "posts", "comment": "comments"}
 

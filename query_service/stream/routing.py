@@ -11,6 +11,8 @@ from django.urls import path
 
 from query_service.stream.consumers import StreamConsumer
 
+STREAM_PATH = "/stream"  # Channels routes sit outside Django's URLconf: pages take the path from here
+
 
 class BrowserOriginValidator(OriginValidator):
     """Refuses browsers on foreign origins (cross-site WebSocket hijacking); clients that send no Origin are no
@@ -31,5 +33,5 @@ def allowed_origins() -> list[str]:
 
 def websocket_application() -> OriginValidator:
     """The WebSocket side of the ASGI application."""
-    routes = URLRouter([path("stream", StreamConsumer.as_asgi(), name="stream")])
+    routes = URLRouter([path(STREAM_PATH.removeprefix("/"), StreamConsumer.as_asgi(), name="stream")])
     return BrowserOriginValidator(routes, allowed_origins())
