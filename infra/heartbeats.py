@@ -34,9 +34,13 @@ class Heartbeat:
         self.component = component
         self._last = 0.0
 
-    def beat(self, reaches: dict[str, bool], *, force: bool = False, **details: Any) -> None:
-        """Record which services this component reached (`{"kafka": True, ...}`) and any details."""
-        if not force and time.monotonic() - self._last < INTERVAL_SECONDS:
+    def due(self) -> bool:
+        """Whether the next heartbeat would be written (INTERVAL_SECONDS since the last)."""
+        return time.monotonic() - self._last >= INTERVAL_SECONDS
+
+    def beat(self, reaches: dict[str, bool], **details: Any) -> None:
+        """Record which services this component reached (`{"kafka": True, ...}`) and any details, if `due`."""
+        if not self.due():
             return
         self._last = time.monotonic()
         record = {"at": datetime.now(UTC).isoformat(), "reaches": reaches, **details}

@@ -31,7 +31,6 @@ from projector.verify import verify
 from projector.writer import Writer
 
 log = logging.getLogger("projector")
-HEARTBEAT_SECONDS = 5.0  # how often lag is measured and reported
 VERIFY_LIMIT = 20  # mismatches listed per read model and kind unless --limit says otherwise
 
 
@@ -50,7 +49,6 @@ def run(config: ProjectorConfig) -> int:
         start_http_server(config.metrics_port, addr="127.0.0.1")
     stopping = StopRequested()
     print(f"projector group {config.group} running", flush=True)
-    last_lag = 0.0
     failures = 0
     heartbeat = Heartbeat(loop.notices.client, f"projector {config.group} {os.getpid()}")
     try:
@@ -58,12 +56,9 @@ def run(config: ProjectorConfig) -> int:
             try:
                 loop.run_once()
                 failures = 0
-                if time.monotonic() - last_lag > HEARTBEAT_SECONDS:
-                    lag = loop.update_lag()
-                    last_lag = time.monotonic()
-                    heartbeat.beat(
-                        {"kafka": True, "opensearch": True}, force=True, lag=lag_by_topic(lag), **loop.holds.stats()
-                    )
+                if heartbeat.due():  # lag is measured as often as it is reported
+                    lag = lag_by_topic(loop.update_lag())
+                    heartbeat.beat({"kafka": True, "opensearch": True}, lag=lag, **loop.holds.stats())
             except Exception as error:  # an outage of OpenSearch, Redis or Kafka: the batch is read again after a pause
                 failures += 1
                 log.exception("batch failed (attempt %d); retrying", failures)
