@@ -74,7 +74,8 @@ class ProjectorLoop:
         self.notices = notices
         self.settings = settings
         self.reader = EventReader()
-        self._refused: list[float] = []  # when each commit refused since the last accepted one was refused
+        self._refused = 0  # commits refused since the last accepted one
+        self._first_refused_at = 0.0
 
     def run_once(self) -> BatchResult:
         """One batch, committed.
@@ -94,7 +95,7 @@ class ProjectorLoop:
         except BaseException:
             self._rewind(polled)
             raise
-        self._refused.clear()
+        self._refused = 0
         return result
 
     def close(self) -> None:
@@ -117,16 +118,18 @@ class ProjectorLoop:
         """
         records = sum(len(batch) for batch in polled.values())
         metrics.COMMITS_REFUSED.inc()
-        self._refused.append(time.monotonic())
-        refused_for = self._refused[-1] - self._refused[0]
-        if len(self._refused) < 3 or refused_for < self.settings.rejoin_after:
+        if not self._refused:
+            self._first_refused_at = time.monotonic()
+        self._refused += 1
+        refused_for = time.monotonic() - self._first_refused_at
+        if self._refused < 3 or refused_for < self.settings.rejoin_after:
             log.info("commit refused while the group changes (%s); %d records will be read again", error, records)
         else:
             log.warning("commits refused for %.0f s (%s); rejoining the group with a new consumer", refused_for, error)
             metrics.REJOINS.inc()
             self.consumer.close(autocommit=False)
             self.consumer = self.connect()
-            self._refused.clear()
+            self._refused = 0
         return BatchResult(records=records, requeued=records)
 
     def _process(self, polled: dict[TopicPartition, list]) -> BatchResult:
