@@ -31,7 +31,7 @@ from bench.support import (
 )
 from events.envelope import decode
 from events.topics import topic_for
-from infra.settings import kafka_bootstrap_servers
+from runtime.settings import kafka_bootstrap_servers
 
 CREATE = "/api/v1/posts/"
 CREATE_WITHOUT_OUTBOX = "/bench/posts-without-outbox/"

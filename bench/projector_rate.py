@@ -25,7 +25,6 @@ from opensearchpy import OpenSearch, helpers
 from events.envelope import EventEnvelope, encode
 from events.topics import dead_letter_spec, ensure_topics, message_key, topic_for
 from events.types import AuthorSnapshot, CommentAdded, PostCreated, PostPublished, UserRegistered
-from infra.settings import kafka_bootstrap_servers, opensearch_url
 from projector.app import group_consumer
 from projector.dead_letters import DeadLetterWriter
 from projector.holds import Holds
@@ -35,6 +34,7 @@ from projector.mappings import READ_MODELS
 from projector.notices import PRIVATE_FIELDS
 from projector.scripts import install_scripts
 from projector.writer import Writer
+from runtime.settings import kafka_bootstrap_servers, opensearch_url
 
 COMMENTS_PER_POST = 5
 

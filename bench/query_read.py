@@ -40,7 +40,7 @@ from bench.support import (
     summary,
     wait_for_http,
 )
-from infra.settings import opensearch_url
+from runtime.settings import opensearch_url
 
 POSTS = "/api/v1/posts/"
 TAG_FACETS = "/api/v1/posts/tags/"

@@ -43,7 +43,7 @@ from bench.support import (
     wait_for_http,
 )
 from events.topics import dead_letter_spec, ensure_topics
-from infra.settings import kafka_bootstrap_servers, opensearch_url, redis_url
+from runtime.settings import kafka_bootstrap_servers, opensearch_url, redis_url
 
 POST = {"title": "Read your writes", "content": "A post written under load and read back at once. " * 20,
         "tags": ["bench", "ryw"]}  # fmt: skip

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from infra.demo_data import COMMENTS, DELETED_COMMENT, PASSWORD, POSTS, RENAME, TAG_CHANGE, USERS
 from infra.http_client import ApiClient, ApiError, Reply
-from infra.settings import COMMAND_PORT, QUERY_PORT
+from infra.procfile import COMMAND_PORT, QUERY_PORT
 
 
 @dataclass

@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from honcho.manager import Manager
 
 from infra.process import ServiceError
-from infra.settings import COMMAND_PORT, PROJECTOR_METRICS_PORT, QUERY_PORT, REPO_ROOT, PortSetting
+from runtime.settings import REPO_ROOT, PortSetting
+
+# The system's own processes (the projector reads its port itself; 0 turns it off).
+COMMAND_PORT = PortSetting("COMMAND_PORT", 8000)
+QUERY_PORT = PortSetting("QUERY_PORT", 8001)
+PROJECTOR_METRICS_PORT = PortSetting("PROJECTOR_METRICS_PORT", 9108)
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,10 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from infra.cli import check_ports_free, client_env, down, up
 from infra.process import ServiceError
 from infra.procfile import AppProcess, Supervisor, select
-from infra.settings import REPO_ROOT, database_url, state_root
-from infra.stack import all_services
+from infra.stack import all_services, check_ports_free, client_env, down, up
+from runtime.settings import REPO_ROOT, database_url, state_root
 
 PREPARE_READ_SIDE = (
     "from projector.app import ProjectorConfig, opensearch_client, prepare; "

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 
 from infra.process import ProcessRecord, ServiceError, running_record, spawn, tail
-from infra.settings import PortSetting, state_root
+from runtime.settings import PortSetting, state_root
 
 
 class Service(ABC):

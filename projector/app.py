@@ -12,7 +12,6 @@ from kafka import KafkaConsumer
 from opensearchpy import OpenSearch
 
 from events.topics import dead_letter_spec, ensure_topics, event_topics
-from infra.settings import kafka_bootstrap_servers, opensearch_url, redis_url
 from projector.dead_letters import DeadLetterWriter
 from projector.holds import Holds
 from projector.indices import ensure_live_indices
@@ -20,6 +19,7 @@ from projector.loop import LoopSettings, ProjectorLoop
 from projector.notices import Notices
 from projector.scripts import install_scripts
 from projector.writer import Writer
+from runtime.settings import kafka_bootstrap_servers, opensearch_url, projector_group, redis_url
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class ProjectorConfig:
     def from_env(cls) -> ProjectorConfig:
         """PROJECTOR_GROUP, PROJECTOR_BATCH_SIZE, PROJECTOR_BATCH_TIMEOUT (s), PROJECTOR_METRICS_PORT (0: none)."""
         return cls(
-            group=os.environ.get("PROJECTOR_GROUP", "projector"),
+            group=projector_group(),
             batch_size=int(os.environ.get("PROJECTOR_BATCH_SIZE", "500")),
             batch_timeout=float(os.environ.get("PROJECTOR_BATCH_TIMEOUT", "0.5")),
             metrics_port=int(os.environ.get("PROJECTOR_METRICS_PORT", "9108")),

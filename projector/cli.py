@@ -16,9 +16,6 @@ from tqdm import tqdm
 
 from events.consumer import Accepted, EventReader, Skipped
 from events.topics import dead_letter_topic, event_topics
-from infra.heartbeats import Heartbeat
-from infra.settings import kafka_bootstrap_servers, redis_url
-from infra.shutdown import StopRequested
 from projector.app import ProjectorConfig, bootstrap, opensearch_client, prepare
 from projector.dead_letters import DeadLetterRecord, record_of
 from projector.holds import Holds
@@ -29,6 +26,9 @@ from projector.rebuild import rebuild_command
 from projector.source import CommandSource
 from projector.verify import verify
 from projector.writer import Writer
+from runtime.heartbeats import Heartbeat
+from runtime.settings import kafka_bootstrap_servers, redis_url
+from runtime.shutdown import StopRequested
 
 log = logging.getLogger("projector")
 VERIFY_LIMIT = 20  # mismatches listed per read model and kind unless --limit says otherwise

@@ -31,7 +31,6 @@ from opensearchpy import OpenSearch
 from tqdm import tqdm
 
 from events.topics import dead_letter_spec, ensure_topics, event_topics
-from infra.settings import kafka_bootstrap_servers
 from projector.app import ProjectorConfig, group_consumer, prepare
 from projector.dead_letters import DeadLetterWriter
 from projector.holds import Holds
@@ -40,6 +39,7 @@ from projector.loop import LoopSettings, ProjectorLoop
 from projector.source import CommandSource
 from projector.verify import Report, verify
 from projector.writer import Writer
+from runtime.settings import kafka_bootstrap_servers
 
 log = logging.getLogger(__name__)
 

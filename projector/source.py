@@ -19,8 +19,8 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import unquote, urlsplit
 
-from infra.settings import database_url
 from projector.documents import content_preview, iso, reading_time
+from runtime.settings import database_url
 
 CHUNK = 500  # rows per query, and documents per mget: posts carry their whole content
 MODELS = ("posts", "comments", "authors")

@@ -7,7 +7,7 @@ from functools import cache
 import redis
 from opensearchpy import OpenSearch
 
-from infra.settings import opensearch_url, redis_url
+from runtime.settings import opensearch_url, redis_url
 
 # Requests fail fast when OpenSearch is unreachable (the API answers 503); a search itself is bounded by this.
 OPENSEARCH_TIMEOUT_SECONDS = 10

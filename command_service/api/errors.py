@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from command_service.domain import errors
-from infra.api_errors import drf_error_response
+from runtime.api_errors import drf_error_response
 
 DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
     errors.ValidationFailed: status.HTTP_400_BAD_REQUEST,

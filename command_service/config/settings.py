@@ -6,8 +6,8 @@ import os
 
 import dj_database_url
 
-from infra.logs import logging_config
-from infra.settings import database_url
+from runtime.logs import logging_config
+from runtime.settings import database_url
 
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me" if DEBUG else "")

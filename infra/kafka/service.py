@@ -14,7 +14,7 @@ from events.topics import ensure_topics
 from infra.jvm import java_tool, maven_classpath
 from infra.process import ServiceError
 from infra.service import Service
-from infra.settings import KAFKA_CONTROLLER_PORT, KAFKA_PORT
+from runtime.settings import KAFKA_CONTROLLER_PORT, KAFKA_PORT
 
 HERE = Path(__file__).resolve().parent
 HEAP = "512m"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from infra.jvm import compile_java, java_tool, maven_classpath
 from infra.service import Service
-from infra.settings import OPENSEARCH_PORT, OPENSEARCH_TRANSPORT_PORT
+from runtime.settings import OPENSEARCH_PORT, OPENSEARCH_TRANSPORT_PORT
 
 HERE = Path(__file__).resolve().parent
 LAUNCHER = HERE / "src" / "main" / "java" / "local" / "cqrs" / "opensearch" / "Launcher.java"

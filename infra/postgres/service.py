@@ -15,7 +15,7 @@ import psycopg
 
 from infra.process import ServiceError
 from infra.service import Service, apt_install
-from infra.settings import POSTGRES_PORT
+from runtime.settings import POSTGRES_PORT
 
 USER = "cqrs"
 PASSWORD = "cqrs"

@@ -6,7 +6,7 @@ import redis
 
 from infra.process import ServiceError
 from infra.service import Service, apt_install, require_executable
-from infra.settings import REDIS_PORT
+from runtime.settings import REDIS_PORT
 
 
 class Redis(Service):

@@ -11,8 +11,8 @@ from django.conf import settings
 from rest_framework import status
 from rest_framework.response import Response
 
-from infra.api_errors import INVALID, drf_error_response
 from query_service.search.errors import InvalidParameter, ReadModelUnavailable
+from runtime.api_errors import INVALID, drf_error_response
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -19,11 +19,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events.topics import event_topics
-from infra.heartbeats import heartbeats_read
 from query_service.adapters import opensearch, redis_client
 from query_service.search.freshness import freshness_read
 from query_service.search.read_models import alias
 from query_service.stream.routing import STREAM_PATH
+from runtime.heartbeats import heartbeats_read
 
 # The read model each topic mainly feeds (comments also update posts' counts, users every embedded author).
 READ_MODEL_OF_AGGREGATE = {"user": "authors", "post": "posts", "comment": "comments"}

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-from infra.logs import logging_config
-from infra.settings import redis_url
+from runtime.logs import logging_config
+from runtime.settings import projector_group, redis_url
 
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me" if DEBUG else "")
@@ -78,7 +78,7 @@ CONSISTENCY_WAIT_SECONDS = float(os.environ.get("QUERY_CONSISTENCY_WAIT_SECONDS"
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
 # The projector consumer group whose progress says how fresh the read models are.
-PROJECTOR_GROUP = os.environ.get("PROJECTOR_GROUP", "projector")
+PROJECTOR_GROUP = projector_group()
 # How long a client is told to wait before retrying when OpenSearch is unreachable.
 RETRY_AFTER_SECONDS = int(os.environ.get("QUERY_RETRY_AFTER_SECONDS", "5"))
 

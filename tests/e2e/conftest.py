@@ -25,7 +25,7 @@ from kafka import KafkaAdminClient
 from opensearchpy import OpenSearch
 
 from bench.support import free_port, scratch_database, wait_for_http
-from infra.settings import kafka_bootstrap_servers, opensearch_url
+from runtime.settings import kafka_bootstrap_servers, opensearch_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

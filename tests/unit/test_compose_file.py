@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.settings import KAFKA_PORT, OPENSEARCH_PORT, POSTGRES_PORT, REDIS_PORT
+from runtime.settings import KAFKA_PORT, OPENSEARCH_PORT, POSTGRES_PORT, REDIS_PORT
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -26,7 +26,7 @@ from command_service.apps.outbox.leases import ShardLeases
 from command_service.apps.outbox.models import OutboxEvent
 from command_service.apps.outbox.publisher import KafkaPublisher
 from command_service.apps.outbox.wake_up import WakeUp
-from infra.heartbeats import Heartbeat
+from runtime.heartbeats import Heartbeat
 
 log = logging.getLogger(__name__)
 

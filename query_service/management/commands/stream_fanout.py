@@ -10,9 +10,9 @@ import redis.asyncio as aioredis
 from channels.layers import get_channel_layer
 from django.core.management.base import BaseCommand
 
-from infra.settings import redis_url
 from query_service.adapters import opensearch
 from query_service.stream.fanout import Fanout
+from runtime.settings import redis_url
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ import redis
 from rest_framework.test import APIClient
 
 from events.topics import event_topics
-from infra.heartbeats import Heartbeat, heartbeats_key
+from runtime.heartbeats import Heartbeat, heartbeats_key
 from tests.integration.query_service.conftest import Story
 
 

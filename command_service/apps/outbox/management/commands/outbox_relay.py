@@ -17,9 +17,9 @@ from command_service.apps.outbox.publisher import KafkaPublisher
 from command_service.apps.outbox.relay import OutboxRelay, RelaySettings
 from command_service.apps.outbox.wake_up import wake_up_for
 from events.topics import ensure_topics
-from infra.heartbeats import Heartbeat
-from infra.settings import kafka_bootstrap_servers, redis_url
-from infra.shutdown import StopRequested
+from runtime.heartbeats import Heartbeat
+from runtime.settings import kafka_bootstrap_servers, redis_url
+from runtime.shutdown import StopRequested
 
 
 class Command(BaseCommand):

@@ -35,7 +35,7 @@ def logging_config(quiet: tuple[str, ...]) -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "infra.logs.JsonFormatter"}},
+        "formatters": {"json": {"()": "runtime.logs.JsonFormatter"}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
         "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
         "loggers": {name: {"level": "WARNING"} for name in quiet},

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import redis
+
+from runtime.settings import index_prefix
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 5.0
@@ -23,7 +24,7 @@ STALE_AFTER_SECONDS = 3 * INTERVAL_SECONDS
 
 def heartbeats_key() -> str:
     """The Redis hash of every component's last heartbeat."""
-    return f"{os.environ.get('PROJECTOR_INDEX_PREFIX', '')}system:heartbeats"
+    return f"{index_prefix()}system:heartbeats"
 
 
 class Heartbeat:

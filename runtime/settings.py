@@ -1,8 +1,8 @@
-"""Where the backing services are: environment variables with local defaults, the one place that knows them.
+"""Where the backing services are and which deployment this is: environment variables with local defaults.
 
-Every process (command service, relay, projector, query service, tests) reads its endpoints through these
-functions, called at start-up, never at import time. The defaults are the loopback ports that `make services`
-starts the local stack on; each port has its own variable for when it is taken.
+The one place that reads them. Every process (command service, relay, projector, query service, tests) calls these
+functions at start-up, never at import time. The defaults are the loopback ports that `make services` starts the
+local stack on; each port has its own variable for when it is taken.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.process import ServiceError
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingError(ValueError):
+    """An environment variable holds a value the system cannot use; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class PortSetting:
         try:
             return int(raw)
         except ValueError as exc:
-            raise ServiceError(f"{self.env_var}={raw!r} is not a port number") from exc
+            raise SettingError(f"{self.env_var}={raw!r} is not a port number") from exc
 
 
 POSTGRES_PORT = PortSetting("POSTGRES_PORT", 54320)
@@ -39,10 +41,6 @@ KAFKA_PORT = PortSetting("KAFKA_PORT", 19092)
 KAFKA_CONTROLLER_PORT = PortSetting("KAFKA_CONTROLLER_PORT", 19093)
 OPENSEARCH_PORT = PortSetting("OPENSEARCH_PORT", 19200)
 OPENSEARCH_TRANSPORT_PORT = PortSetting("OPENSEARCH_TRANSPORT_PORT", 19300)
-# The system's own processes under `python -m infra run` (the projector reads its port itself; 0 turns it off).
-COMMAND_PORT = PortSetting("COMMAND_PORT", 8000)
-QUERY_PORT = PortSetting("QUERY_PORT", 8001)
-PROJECTOR_METRICS_PORT = PortSetting("PROJECTOR_METRICS_PORT", 9108)
 
 
 def state_root() -> Path:
@@ -68,3 +66,17 @@ def opensearch_url() -> str:
 def redis_url() -> str:
     """Redis: `REDIS_URL`, else the local server's database 0."""
     return os.environ.get("REDIS_URL") or f"redis://127.0.0.1:{REDIS_PORT.value}/0"
+
+
+def index_prefix() -> str:
+    """`PROJECTOR_INDEX_PREFIX`: the deployment's namespace, so several (or test runs) share one cluster and Redis.
+
+    It prefixes the read models' aliases and indices and every Redis key of the read side (notices, freshness,
+    heartbeats, the fan-out's position).
+    """
+    return os.environ.get("PROJECTOR_INDEX_PREFIX", "")
+
+
+def projector_group() -> str:
+    """`PROJECTOR_GROUP`: the live projector's Kafka consumer group, whose progress readers report."""
+    return os.environ.get("PROJECTOR_GROUP", "projector")
