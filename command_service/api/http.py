@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from command_service.apps.unit_of_work import DjangoUnitOfWork
 from command_service.domain.actors import Actor
 from command_service.services.unit_of_work import EventContext, Written
+from events.consistency import TOKEN_HEADER, ConsistencyToken
 
-CONSISTENCY_TOKEN_HEADER = "X-Consistency-Token"
 CORRELATION_HEADER = "X-Correlation-ID"
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,12})"$')
 _CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -69,13 +69,13 @@ def etag(version: int) -> str:
 
 
 def consistency_token(written: Written) -> str:
-    """`<aggregate type>:<id>:<version>`, which the query service accepts to read its own writes."""
-    return f"{written.aggregate_type}:{written.aggregate_id}:{written.version}"
+    """The token of the written version, which the query service accepts to read its own writes."""
+    return ConsistencyToken(written.aggregate_type, str(written.aggregate_id), written.version).encode()
 
 
 def written_response(written: Written, data: Any = None, *, status: int = 200, location: str | None = None) -> Response:
     """A write's response: body, ETag of the new version, and the consistency token."""
-    headers = {"ETag": etag(written.version), CONSISTENCY_TOKEN_HEADER: consistency_token(written)}
+    headers = {"ETag": etag(written.version), TOKEN_HEADER: consistency_token(written)}
     if location:
         headers["Location"] = location
     return Response(data, status=status, headers=headers)

@@ -23,10 +23,11 @@ from rest_framework.response import Response
 
 from command_service.api.errors import IdempotencyKeyReused
 from command_service.apps.idempotency.models import IdempotencyRecord
+from events.consistency import TOKEN_HEADER
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-KEPT_HEADERS = ("ETag", "Location", "X-Consistency-Token")
+KEPT_HEADERS = ("ETag", "Location", TOKEN_HEADER)
 KEY_MAX = 255
 
 type ViewMethod = Callable[..., Response]

@@ -10,12 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from events.consistency import STATUS_HEADER, TOKEN_HEADER
 from query_service.adapters import opensearch, redis_client
-from query_service.search.consistency import token_parse, version_wait
+from query_service.search.consistency import token_read, version_wait
 from query_service.search.freshness import freshness_read
 
-CONSISTENCY_TOKEN_HEADER = "X-Consistency-Token"
-CONSISTENCY_STATUS_HEADER = "X-Consistency-Status"  # "consistent", or "stale" when the wait timed out
 FRESHNESS_HEADERS = {
     "last_event_at": "X-Read-Model-Last-Event-At",
     "updated_at": "X-Read-Model-Updated-At",
@@ -36,9 +35,9 @@ class ReadApi(APIView):
         """
         params = self.params_class(data=request.query_params)
         params.is_valid(raise_exception=True)
-        raw = request.headers.get(CONSISTENCY_TOKEN_HEADER)
+        raw = request.headers.get(TOKEN_HEADER)
         if raw is not None:
-            token = token_parse(raw)
+            token = token_read(raw)
             seen = version_wait(client=opensearch(), token=token, timeout=settings.CONSISTENCY_WAIT_SECONDS)
             self.consistency = "consistent" if seen else "stale"
         return params.validated_data
@@ -64,5 +63,5 @@ class ReadApi(APIView):
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         if self.consistency is not None:
-            response[CONSISTENCY_STATUS_HEADER] = self.consistency
+            response[STATUS_HEADER] = self.consistency
         return response

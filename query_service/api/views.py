@@ -9,15 +9,16 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from events.consistency import TOKEN_HEADER
 from query_service.adapters import opensearch
 from query_service.api import serializers as params
-from query_service.api.reads import CONSISTENCY_TOKEN_HEADER, ReadApi
+from query_service.api.reads import ReadApi
 from query_service.search.authors import author_list
 from query_service.search.comments import comment_list
 from query_service.search.posts import post_is_public, post_search, tag_facets
 
 TOKEN_PARAMETER = OpenApiParameter(
-    CONSISTENCY_TOKEN_HEADER,
+    TOKEN_HEADER,
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description=(

@@ -1,43 +1,30 @@
 """Read-your-writes: wait, bounded, until the aggregate version a consistency token names is visible to search.
 
-The command service answers every write with `X-Consistency-Token: <aggregate type>:<id>:<version>`. The read
+The command service answers every write with a consistency token (`events.consistency`) naming a version. The read
 model document of that aggregate carries the version that built it, so "visible" means a search (not a realtime
 get: lists are searches) finds the document at that version or newer.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from dataclasses import dataclass
 
 from opensearchpy import OpenSearch
 
+from events.consistency import TOKEN_HEADER, ConsistencyToken, token_parse
 from query_service.search import read_models
 from query_service.search.errors import InvalidParameter
 
-_TOKEN = re.compile(r"^(post|comment|user):([0-9]{1,19}):([0-9]{1,12})$")
 POLL_FIRST_SECONDS = 0.02
 POLL_MAX_SECONDS = 0.2
 
 
-@dataclass(frozen=True)
-class ConsistencyToken:
-    """An aggregate version a client wants to read."""
-
-    aggregate_type: str
-    aggregate_id: str
-    version: int
-
-
-def token_parse(raw: str) -> ConsistencyToken:
-    """Parse a token as the command service writes it; raises InvalidParameter otherwise."""
-    match = _TOKEN.match(raw.strip())
-    if not match:
-        raise InvalidParameter(
-            "X-Consistency-Token", "must be <post|comment|user>:<id>:<version>, as a command response sent it"
-        )
-    return ConsistencyToken(match[1], match[2], int(match[3]))
+def token_read(raw: str) -> ConsistencyToken:
+    """The token a request sent (`events.consistency`); raises InvalidParameter for anything else."""
+    try:
+        return token_parse(raw)
+    except ValueError as error:
+        raise InvalidParameter(TOKEN_HEADER, str(error)) from None
 
 
 def version_visible(*, client: OpenSearch, token: ConsistencyToken) -> bool:
