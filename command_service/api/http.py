@@ -1,17 +1,23 @@
-"""What every view needs from HTTP: the actor, the event context, If-Match, and the write response headers."""
+"""What every view needs: its adapters (from bootstrap), the actor, the event context, If-Match, the write headers."""
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
+from django.http import HttpResponseBase
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from command_service.apps.unit_of_work import DjangoUnitOfWork
+from command_service.bootstrap import CommandService
 from command_service.domain.actors import Actor
+from command_service.services.queries import DetailQueries
 from command_service.services.unit_of_work import EventContext, Written
 from events.consistency import TOKEN_HEADER, ConsistencyToken
 
@@ -41,15 +47,35 @@ def correlation_id(request: Request) -> str:
     return given if _CORRELATION.match(given) else str(uuid.uuid4())
 
 
-def unit_of_work(request: Request) -> DjangoUnitOfWork:
-    """A unit of work whose events carry this request's correlation id and actor."""
+def event_context(request: Request) -> EventContext:
+    """What the events of this request carry: its correlation id, Idempotency-Key and actor."""
     actor = actor_of(request)
-    context = EventContext(
+    return EventContext(
         correlation_id=correlation_id(request),
         causation_id=request.headers.get("Idempotency-Key") or None,
         actor_id=str(actor.user_id) if actor else None,
     )
-    return DjangoUnitOfWork(context)
+
+
+class CommandApi(APIView):
+    """A view of the command API, routed with the command service's adapters: `as_view(services=bootstrap())`."""
+
+    services: CommandService | None = None  # always given by as_view, which requires it (see api/urls.py)
+
+    @classmethod
+    def as_view(cls, *, services: CommandService, **initkwargs: Any) -> Callable[..., HttpResponseBase]:
+        """The view function, every instance of which gets `services`."""
+        return super().as_view(services=services, **initkwargs)
+
+    @cached_property
+    def uow(self) -> DjangoUnitOfWork:
+        """This request's one unit of work (a view object serves one request), its events stamped from the request."""
+        return self.services.unit_of_work(event_context(self.request))
+
+    @property
+    def queries(self) -> DetailQueries:
+        """The detail reads."""
+        return self.services.queries
 
 
 def expected_version(request: Request) -> int | None:

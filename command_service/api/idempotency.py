@@ -1,7 +1,8 @@
 """`Idempotency-Key` on POST: a retry with the same key and body replays the first response, without a second write.
 
 The first successful response is stored in the same transaction as the write it describes, so either both exist
-or neither does. The same key with a different body is refused with 422. Keys expire after
+or neither does: the request holds its unit of work's transaction open around the view (`uow.transaction()`), and
+the store writes in it. The same key with a different body is refused with 422. Keys expire after
 IDEMPOTENCY_KEY_TTL_SECONDS; an expired key starts afresh.
 """
 
@@ -15,14 +16,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from command_service.api.errors import IdempotencyKeyReused
-from command_service.apps.idempotency.models import IdempotencyRecord
+from command_service.api.http import CommandApi
+from command_service.services.idempotency import KeyTaken, StoredResponse
 from events.consistency import TOKEN_HEADER
 
 HEADER = "Idempotency-Key"
@@ -43,54 +44,52 @@ def _fingerprint(request: Request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
-    if record.fingerprint != fingerprint:
+def _replay(stored: StoredResponse, fingerprint: str) -> Response:
+    if stored.fingerprint != fingerprint:
         raise IdempotencyKeyReused()
-    data = json.loads(bytes(record.body)) if record.body else None
-    return Response(data, status=record.status_code, headers={**record.headers, REPLAYED_HEADER: "true"})
+    data = json.loads(stored.body) if stored.body else None
+    return Response(data, status=stored.status_code, headers={**stored.headers, REPLAYED_HEADER: "true"})
+
+
+def _stored(response: Response, fingerprint: str, now: datetime) -> StoredResponse:
+    return StoredResponse(
+        fingerprint=fingerprint,
+        status_code=response.status_code,
+        body=JSONRenderer().render(response.data) if response.data is not None else b"",
+        headers={name: response[name] for name in KEPT_HEADERS if response.has_header(name)},
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_SECONDS),
+    )
 
 
 def idempotent(view_method: ViewMethod) -> ViewMethod:
     """Wrap a view's `post` so that an Idempotency-Key makes it safe to retry."""
 
     @functools.wraps(view_method)
-    def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def wrapper(view: CommandApi, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = request.headers.get(HEADER)
         if key is None:
             return view_method(view, request, *args, **kwargs)
         if not 0 < len(key) <= KEY_MAX or not key.isprintable():
             raise ValidationError({HEADER: [f"must be 1 to {KEY_MAX} printable characters"]})
+        store = view.services.idempotency
         scope, fingerprint, now = _scope(request), _fingerprint(request), datetime.now(UTC)
         try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
-                if record is not None and record.expires_at > now:
-                    return _replay(record, fingerprint)
-                if record is not None:
-                    record.delete()
+            with view.uow.transaction():  # the request's one transaction: the write, its response and the record
+                stored = store.find(scope, key)
+                if stored is not None and stored.is_live(now):
+                    return _replay(stored, fingerprint)
+                if stored is not None:
+                    store.forget(scope, key)
                 response = view_method(view, request, *args, **kwargs)
                 if 200 <= response.status_code < 300:
-                    _remember(scope, key, fingerprint, response, now)
+                    store.remember(scope, key, _stored(response, fingerprint, now))
                 return response
-        except IntegrityError:
+        except KeyTaken:
             # A concurrent request with the same key committed first: this one's write was rolled back; replay.
-            record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
-            if record is None:
+            stored = store.find(scope, key)
+            if stored is None:
                 raise
-            return _replay(record, fingerprint)
+            return _replay(stored, fingerprint)
 
     return wrapper
-
-
-def _remember(scope: str, key: str, fingerprint: str, response: Response, now: datetime) -> None:
-    body = JSONRenderer().render(response.data) if response.data is not None else b""
-    IdempotencyRecord.objects.create(
-        scope=scope,
-        key=key,
-        fingerprint=fingerprint,
-        status_code=response.status_code,
-        body=body,
-        headers={name: response[name] for name in KEPT_HEADERS if response.has_header(name)},
-        created_at=now,
-        expires_at=now + timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_SECONDS),
-    )

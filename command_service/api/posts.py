@@ -1,4 +1,4 @@
-"""Posts: create a draft, read, edit, set tags, publish, unpublish, archive, delete; comment on one."""
+"""Posts: create a draft, read, edit, set tags, publish, unpublish, archive, delete."""
 
 from __future__ import annotations
 
@@ -8,33 +8,32 @@ from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnl
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-from rest_framework.views import APIView
 
 from command_service.api.http import (
+    CommandApi,
     actor_of,
     detail_response,
     expected_version,
     require_actor,
-    unit_of_work,
     written_response,
 )
 from command_service.api.idempotency import idempotent
 from command_service.api.schema import CHANGE_ERRORS, IDEMPOTENCY_KEY, IF_MATCH, errors
-from command_service.api.serializers import CommentOutput, ErrorOutput, PostOutput, StrictInput, Text
-from command_service.apps.queries import comment_detail, post_detail
-from command_service.services import comments, posts
+from command_service.api.serializers import ErrorOutput, PostOutput, StrictInput, Text
+from command_service.services import posts
 from command_service.services.unit_of_work import Written
 
 
-def _post_response(request: Request, written: Written, *, status_code: int = 200) -> Response:
+def _post_response(view: CommandApi, written: Written, *, status_code: int = 200) -> Response:
     # The actor was allowed to make this change, so the response shows its result even where the read rule hides
     # the post from them (staff unpublishing someone else's post); otherwise a committed write would answer 404.
-    body = PostOutput(post_detail(post_id=written.aggregate_id, viewer=actor_of(request), check_visibility=False)).data
+    request = view.request
+    detail = view.queries.post_detail(post_id=written.aggregate_id, viewer=actor_of(request), check_visibility=False)
     location = reverse("api:post-detail", kwargs={"post_id": written.aggregate_id}, request=request)
-    return written_response(written, body, status=status_code, location=location)
+    return written_response(written, PostOutput(detail).data, status=status_code, location=location)
 
 
-class PostCreateApi(APIView):
+class PostCreateApi(CommandApi):
     """Create a draft post; only its author sees it until it is published."""
 
     permission_classes = [IsAuthenticated]
@@ -55,13 +54,11 @@ class PostCreateApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        written = posts.post_create(
-            actor=require_actor(request), **serializer.validated_data, uow=unit_of_work(request)
-        )
-        return _post_response(request, written, status_code=status.HTTP_201_CREATED)
+        written = posts.post_create(actor=require_actor(request), **serializer.validated_data, uow=self.uow)
+        return _post_response(self, written, status_code=status.HTTP_201_CREATED)
 
 
-class PostDetailApi(APIView):
+class PostDetailApi(CommandApi):
     """A post: anyone reads a published one, its author also a draft or archived one; its author edits it."""
 
     @extend_schema_serializer(component_name="PostEdit")
@@ -73,7 +70,7 @@ class PostDetailApi(APIView):
 
     @extend_schema(operation_id="post_detail", responses={200: PostOutput, 404: ErrorOutput})
     def get(self, request: Request, post_id: int) -> Response:
-        return detail_response(PostOutput(post_detail(post_id=post_id, viewer=actor_of(request))).data)
+        return detail_response(PostOutput(self.queries.post_detail(post_id=post_id, viewer=actor_of(request))).data)
 
     @extend_schema(
         operation_id="post_edit",
@@ -86,20 +83,20 @@ class PostDetailApi(APIView):
         serializer.is_valid(raise_exception=True)
         written = posts.post_edit(
             post_id=post_id, actor=require_actor(request), expected_version=expected_version(request),
-            uow=unit_of_work(request), **serializer.validated_data,
+            uow=self.uow, **serializer.validated_data,
         )  # fmt: skip
-        return _post_response(request, written)
+        return _post_response(self, written)
 
     @extend_schema(operation_id="post_delete", parameters=[IF_MATCH], responses={204: None, **CHANGE_ERRORS})
     def delete(self, request: Request, post_id: int) -> Response:
         written = posts.post_delete(
             post_id=post_id, actor=require_actor(request), expected_version=expected_version(request),
-            uow=unit_of_work(request),
+            uow=self.uow,
         )  # fmt: skip
         return written_response(written, status=status.HTTP_204_NO_CONTENT)
 
 
-class PostTagsApi(APIView):
+class PostTagsApi(CommandApi):
     """Replace a post's tags (lower-case, at most 10)."""
 
     permission_classes = [IsAuthenticated]
@@ -119,9 +116,9 @@ class PostTagsApi(APIView):
         serializer.is_valid(raise_exception=True)
         written = posts.post_tags_set(
             post_id=post_id, actor=require_actor(request), expected_version=expected_version(request),
-            tags=serializer.validated_data["tags"], uow=unit_of_work(request),
+            tags=serializer.validated_data["tags"], uow=self.uow,
         )  # fmt: skip
-        return _post_response(request, written)
+        return _post_response(self, written)
 
 
 _TRANSITION_SCHEMA = {
@@ -130,7 +127,7 @@ _TRANSITION_SCHEMA = {
 }
 
 
-class _PostTransitionApi(APIView):
+class _PostTransitionApi(CommandApi):
     """A status change without a body: POST to it, optionally with If-Match."""
 
     permission_classes = [IsAuthenticated]
@@ -140,9 +137,9 @@ class _PostTransitionApi(APIView):
     def post(self, request: Request, post_id: int) -> Response:
         written = self.service(
             post_id=post_id, actor=require_actor(request), expected_version=expected_version(request),
-            uow=unit_of_work(request),
+            uow=self.uow,
         )  # fmt: skip
-        return _post_response(request, written)
+        return _post_response(self, written)
 
 
 @extend_schema_view(post=extend_schema(operation_id="post_publish", request=None, **_TRANSITION_SCHEMA))
@@ -164,31 +161,3 @@ class PostArchiveApi(_PostTransitionApi):
     """Archive a post (its author or staff)."""
 
     service = staticmethod(posts.post_archive)
-
-
-class CommentAddApi(APIView):
-    """Comment on a published post."""
-
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema_serializer(component_name="CommentAdd")
-    class InputSerializer(StrictInput):
-        body = Text()
-
-    @extend_schema(
-        operation_id="comment_add",
-        request=InputSerializer,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={201: CommentOutput, **errors(400, 401, 404, 409, 422)},
-    )
-    @idempotent
-    def post(self, request: Request, post_id: int) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        written = comments.comment_add(
-            post_id=post_id, actor=require_actor(request), body=serializer.validated_data["body"],
-            uow=unit_of_work(request),
-        )  # fmt: skip
-        body = CommentOutput(comment_detail(comment_id=written.aggregate_id, viewer=actor_of(request))).data
-        location = reverse("api:comment-detail", kwargs={"comment_id": written.aggregate_id}, request=request)
-        return written_response(written, body, status=status.HTTP_201_CREATED, location=location)

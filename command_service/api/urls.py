@@ -1,21 +1,27 @@
-"""Routes of the command API, namespaced `api`; code builds URLs with reverse("api:<name>")."""
+"""Routes of the command API, namespaced `api`; code builds URLs with reverse("api:<name>").
+
+Every view gets the command service's adapters here, built once by `bootstrap()` (which touches no database).
+"""
 
 from django.urls import path
 
 from command_service.api import comments, posts, users
+from command_service.bootstrap import bootstrap
 
 app_name = "api"
 
+services = bootstrap()
+
 urlpatterns = [
-    path("users/", users.UserRegisterApi.as_view(), name="user-register"),
-    path("users/<int:user_id>/", users.UserDetailApi.as_view(), name="user-detail"),
+    path("users/", users.UserRegisterApi.as_view(services=services), name="user-register"),
+    path("users/<int:user_id>/", users.UserDetailApi.as_view(services=services), name="user-detail"),
     path("auth/token/", users.TokenObtainApi.as_view(), name="auth-token"),
-    path("posts/", posts.PostCreateApi.as_view(), name="post-create"),
-    path("posts/<int:post_id>/", posts.PostDetailApi.as_view(), name="post-detail"),
-    path("posts/<int:post_id>/tags/", posts.PostTagsApi.as_view(), name="post-tags"),
-    path("posts/<int:post_id>/publish/", posts.PostPublishApi.as_view(), name="post-publish"),
-    path("posts/<int:post_id>/unpublish/", posts.PostUnpublishApi.as_view(), name="post-unpublish"),
-    path("posts/<int:post_id>/archive/", posts.PostArchiveApi.as_view(), name="post-archive"),
-    path("posts/<int:post_id>/comments/", posts.CommentAddApi.as_view(), name="comment-add"),
-    path("comments/<int:comment_id>/", comments.CommentDetailApi.as_view(), name="comment-detail"),
+    path("posts/", posts.PostCreateApi.as_view(services=services), name="post-create"),
+    path("posts/<int:post_id>/", posts.PostDetailApi.as_view(services=services), name="post-detail"),
+    path("posts/<int:post_id>/tags/", posts.PostTagsApi.as_view(services=services), name="post-tags"),
+    path("posts/<int:post_id>/publish/", posts.PostPublishApi.as_view(services=services), name="post-publish"),
+    path("posts/<int:post_id>/unpublish/", posts.PostUnpublishApi.as_view(services=services), name="post-unpublish"),
+    path("posts/<int:post_id>/archive/", posts.PostArchiveApi.as_view(services=services), name="post-archive"),
+    path("posts/<int:post_id>/comments/", comments.CommentAddApi.as_view(services=services), name="comment-add"),
+    path("comments/<int:comment_id>/", comments.CommentDetailApi.as_view(services=services), name="comment-detail"),
 ]

@@ -13,21 +13,14 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from command_service.api.http import (
-    detail_response,
-    expected_version,
-    require_actor,
-    unit_of_work,
-    written_response,
-)
+from command_service.api.http import CommandApi, detail_response, expected_version, require_actor, written_response
 from command_service.api.idempotency import idempotent
 from command_service.api.schema import IDEMPOTENCY_KEY, IF_MATCH, errors
 from command_service.api.serializers import ErrorOutput, StrictInput, Text, UserOutput
-from command_service.apps.queries import user_detail
 from command_service.services.users import user_profile_change, user_register
 
 
-class UserRegisterApi(APIView):
+class UserRegisterApi(CommandApi):
     """Create an account."""
 
     @extend_schema_serializer(component_name="UserRegister")
@@ -46,8 +39,8 @@ class UserRegisterApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        written = user_register(**serializer.validated_data, uow=unit_of_work(request))
-        body = UserOutput(user_detail(user_id=written.aggregate_id)).data
+        written = user_register(**serializer.validated_data, uow=self.uow)
+        body = UserOutput(self.queries.user_detail(user_id=written.aggregate_id)).data
         location = reverse("api:user-detail", kwargs={"user_id": written.aggregate_id}, request=request)
         return written_response(written, body, status=status.HTTP_201_CREATED, location=location)
 
@@ -78,7 +71,7 @@ class TokenObtainApi(APIView):
         return Response(self.OutputSerializer({"token": token.key, "user_id": user.pk}).data)
 
 
-class UserDetailApi(APIView):
+class UserDetailApi(CommandApi):
     """A user's public profile; its owner changes it with PATCH."""
 
     @extend_schema_serializer(component_name="UserProfileChange")
@@ -91,7 +84,7 @@ class UserDetailApi(APIView):
 
     @extend_schema(operation_id="user_detail", responses={200: UserOutput, 404: ErrorOutput})
     def get(self, request: Request, user_id: int) -> Response:
-        return detail_response(UserOutput(user_detail(user_id=user_id)).data)
+        return detail_response(UserOutput(self.queries.user_detail(user_id=user_id)).data)
 
     @extend_schema(
         operation_id="user_profile_change",
@@ -109,7 +102,7 @@ class UserDetailApi(APIView):
             user_id=user_id,
             actor=require_actor(request),
             expected_version=expected_version(request),
-            uow=unit_of_work(request),
+            uow=self.uow,
             **data,
         )
-        return written_response(written, UserOutput(user_detail(user_id=user_id)).data)
+        return written_response(written, UserOutput(self.queries.user_detail(user_id=user_id)).data)

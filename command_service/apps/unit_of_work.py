@@ -1,20 +1,20 @@
-"""The Django unit of work: one `transaction.atomic` block holding the rows and their outbox events."""
+"""The Django unit of work: one database transaction holding the rows and their outbox events."""
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
 
 from django.db import connection, transaction
 
-from command_service.apps.outbox.models import SHARDS, OutboxEvent
+from command_service.apps.outbox.models import SHARDS, WAKE_UP_CHANNEL, OutboxEvent
 from command_service.apps.repositories import DjangoComments, DjangoPosts, DjangoUsers
 from command_service.services.unit_of_work import EventContext, UnitOfWork
 from events.envelope import EventEnvelope, encode
 from events.topics import message_key, topic_for
-
-WAKE_UP_CHANNEL = "outbox_pending"
 
 
 def outbox_shard(aggregate_type: str, aggregate_id: str) -> int:
@@ -23,7 +23,13 @@ def outbox_shard(aggregate_type: str, aggregate_id: str) -> int:
 
 
 class DjangoUnitOfWork(UnitOfWork):
-    """Rows and events in one database transaction (a savepoint when a transaction is already open)."""
+    """Rows and events in one database transaction, which this unit owns.
+
+    A service's `with uow:` block opens the transaction and ends it. A caller that must do more in the same
+    transaction (an idempotent POST stores its response with the write, api/idempotency.py) holds it open around
+    the service call with `with uow.transaction():`; the service's block then joins it instead of nesting a
+    savepoint, and everything commits or rolls back when the caller's block ends.
+    """
 
     def __init__(self, context: EventContext) -> None:
         super().__init__(context)
@@ -31,12 +37,23 @@ class DjangoUnitOfWork(UnitOfWork):
         self.posts = DjangoPosts()
         self.comments = DjangoComments()
         self._atomic: transaction.Atomic | None = None
+        self._held = False
         self._committed = False
         self._wake_up_sent = False
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold this unit's transaction open for the whole block: it commits at the end, or rolls back on an error."""
+        with transaction.atomic():
+            self._held = True
+            try:
+                yield
+            finally:
+                self._held = False
+
     def __enter__(self) -> Self:
         super().__enter__()
-        self._atomic = transaction.atomic()
+        self._atomic = transaction.atomic(savepoint=not self._held)  # held: join the caller's block, no savepoint
         self._atomic.__enter__()
         self._committed = False
         return self

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "command_service.apps.comments",
     "command_service.apps.outbox",
     "command_service.apps.idempotency",
+    "command_service.relay",
 ]
 
 MIDDLEWARE = [

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.db import models
 
-SHARDS = 16  # outbox rows are spread over shards by aggregate; one relay at a time owns a shard (see relay.py)
+SHARDS = 16  # outbox rows are spread over shards by aggregate; one relay at a time owns a shard (see relay/)
+# The PostgreSQL channel a transaction with outbox rows NOTIFYs (apps/unit_of_work.py) and relays LISTEN on.
+WAKE_UP_CHANNEL = "outbox_pending"
 
 
 class OutboxEvent(models.Model):

@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from django.db import DatabaseError, close_old_connections
 
-from command_service.apps.idempotency.models import IdempotencyRecord
-from command_service.apps.outbox.leases import ShardLeases
 from command_service.apps.outbox.models import OutboxEvent
-from command_service.apps.outbox.publisher import KafkaPublisher
-from command_service.apps.outbox.wake_up import WakeUp
+from command_service.relay.leases import ShardLeases
+from command_service.relay.publisher import KafkaPublisher
+from command_service.relay.wake_up import WakeUp
 from runtime.heartbeats import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -52,7 +51,11 @@ class RelaySettings:
 
 
 class OutboxRelay:
-    """One relay process's loop; several may run, each publishing the shards it leases."""
+    """One relay process's loop; several may run, each publishing the shards it leases.
+
+    `also_prune` are other parts' clean-ups, run on the relay's prune schedule (the command service's only periodic
+    process): each deletes what has expired by the time it is given and says how many rows went.
+    """
 
     def __init__(
         self,
@@ -61,9 +64,11 @@ class OutboxRelay:
         wake_up: WakeUp,
         settings: RelaySettings,
         heartbeat: Heartbeat | None = None,
+        also_prune: Sequence[Callable[[datetime], int]] = (),
     ):
         self.publisher = publisher
         self.heartbeat = heartbeat
+        self.also_prune = tuple(also_prune)
         self.leases = ShardLeases(owner, settings.lease_ttl)
         self.wake_up = wake_up
         self.settings = settings
@@ -94,10 +99,9 @@ class OutboxRelay:
         return self._shards
 
     def prune(self, now: datetime) -> int:
-        """Delete sent rows older than the retention, and expired idempotency records."""
+        """Delete sent rows older than the retention, then run the other clean-ups; how many rows went."""
         sent, _ = OutboxEvent.objects.filter(sent_at__lt=now - self.settings.retention).delete()
-        expired, _ = IdempotencyRecord.objects.filter(expires_at__lt=now).delete()
-        return sent + expired
+        return sent + sum(prune(now) for prune in self.also_prune)
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         """Loop until `should_stop()`: publish, back off while Kafka fails, wait for a wake-up when idle."""

@@ -13,9 +13,10 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 from kafka.errors import KafkaError
 
-from command_service.apps.outbox.publisher import KafkaPublisher
-from command_service.apps.outbox.relay import OutboxRelay, RelaySettings
-from command_service.apps.outbox.wake_up import wake_up_for
+from command_service.bootstrap import bootstrap
+from command_service.relay.publisher import KafkaPublisher
+from command_service.relay.relay import OutboxRelay, RelaySettings
+from command_service.relay.wake_up import wake_up_for
 from events.topics import ensure_topics
 from runtime.heartbeats import Heartbeat
 from runtime.settings import kafka_bootstrap_servers, redis_url
@@ -43,6 +44,7 @@ class Command(BaseCommand):
                 retention=timedelta(seconds=settings.OUTBOX_RETENTION_SECONDS),
             ),
             Heartbeat(redis.Redis.from_url(redis_url(), socket_timeout=2), f"relay {options['owner']}"),
+            also_prune=[bootstrap().idempotency.prune],  # expired Idempotency-Key records, on the same schedule
         )
         self._ensure_topics(servers)
         if options["once"]:

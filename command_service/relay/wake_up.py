@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from command_service.apps.unit_of_work import WAKE_UP_CHANNEL
+from command_service.apps.outbox.models import WAKE_UP_CHANNEL
 
 log = logging.getLogger(__name__)
 
