@@ -19,7 +19,7 @@ from rest_framework.permissions import AllowAny
 
 from command_service.apps.comments.models import Comment
 from command_service.apps.posts.models import Post
-from projector.documents import content_preview
+from projector.consumer.documents import content_preview
 
 
 class PostOrmPage(PageNumberPagination):

@@ -25,15 +25,15 @@ from opensearchpy import OpenSearch, helpers
 from events.envelope import EventEnvelope, encode
 from events.topics import dead_letter_spec, ensure_topics, message_key, topic_for
 from events.types import AuthorSnapshot, CommentAdded, PostCreated, PostPublished, UserRegistered
-from projector.app import group_consumer
-from projector.dead_letters import DeadLetterWriter
-from projector.holds import Holds
-from projector.indices import create_indices
-from projector.loop import LoopSettings, ProjectorLoop
-from projector.mappings import READ_MODELS
-from projector.notices import PRIVATE_FIELDS
-from projector.scripts import install_scripts
-from projector.writer import Writer
+from projector.consumer.app import group_consumer
+from projector.consumer.dead_letters import DeadLetterWriter
+from projector.consumer.holds import Holds
+from projector.consumer.loop import LoopSettings, ProjectorLoop
+from projector.consumer.scripts import install_scripts
+from projector.consumer.writer import Writer
+from projector.operations.indices import create_indices
+from read_models.documents import public_document
+from read_models.models import READ_MODELS
 from runtime.settings import kafka_bootstrap_servers, opensearch_url
 
 COMMENTS_PER_POST = 5
@@ -119,7 +119,7 @@ def raw_bulk(client: OpenSearch, targets: dict[str, str], prefix: str) -> tuple[
     docs = []
     for model in READ_MODELS:
         for hit in helpers.scan(client, index=targets[model.name], query={"query": {"match_all": {}}}):
-            source = {k: v for k, v in hit["_source"].items() if k not in PRIVATE_FIELDS}
+            source = public_document(hit["_source"])
             docs.append({"_index": f"{prefix}raw-{model.name}", "_id": hit["_id"], "_source": source})
     for model in READ_MODELS:
         client.indices.create(index=f"{prefix}raw-{model.name}", body=model.body())

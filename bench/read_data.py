@@ -3,8 +3,8 @@
 `populate` needs Django set up on the command service's models (any settings module that installs them). The
 text is drawn from a Zipf-weighted vocabulary (stop words, topical words, a long tail of made-up words), so a
 common word matches a large share of the posts and a rare one a handful; tags and comment counts are skewed too.
-`load_read_models` bulk-indexes exactly the documents `projector.source.CommandSource` says the read models must
-hold (what `projector verify` compares against) into fresh indices behind the aliases of a private prefix.
+`load_read_models` bulk-indexes exactly the documents `projector.operations.source.CommandSource` says the read
+models must hold (what `projector verify` compares against) into fresh indices behind the aliases of a private prefix.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from typing import Any
 
 from opensearchpy import OpenSearch, helpers
 
-from projector.indices import alias_of, create_indices
-from projector.mappings import READ_MODELS
-from projector.source import CommandSource
+from projector.operations.indices import create_indices
+from projector.operations.source import CommandSource
+from read_models.indices import alias_of
+from read_models.models import READ_MODELS
 
 STOP_WORDS = "the of and to a in is that for it as with was on be by this are or at from".split()  # noqa: SIM905
 TOPICAL_WORDS = """

@@ -32,8 +32,8 @@ from bench.support import base_env, free_port, percentile, process
 from events.envelope import EventEnvelope
 from events.types import PostEdited
 from infra.process import port_in_use, wait_until
-from projector.notices import Notices
-from projector.writer import Applied
+from projector.consumer.notices import Notices
+from projector.consumer.writer import Applied
 from runtime.settings import redis_url
 
 

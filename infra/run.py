@@ -20,7 +20,7 @@ from infra.stack import all_services, check_ports_free, client_env, down, up
 from runtime.settings import REPO_ROOT, database_url, state_root
 
 PREPARE_READ_SIDE = (
-    "from projector.app import ProjectorConfig, opensearch_client, prepare; "
+    "from projector.consumer.app import ProjectorConfig, opensearch_client, prepare; "
     "prepare(opensearch_client(), ProjectorConfig.from_env())"
 )
 

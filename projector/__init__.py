@@ -14,4 +14,11 @@ Cross-aggregate fields converge whatever the arrival order across topics, by wri
 both sides: a content document is written (and made searchable), then the author's own document is read; a user
 event writes the author document, then rewrites the content with update_by_query. Whichever side comes second sees
 the other's write. Each side keeps the newer of the two by the author's `user_version`.
+
+Grouped by role: `projector.consumer` is the live path (the loop, handlers and plans, the writer and its scripts,
+the live indices, holds and dead letters, the notices publisher, metrics, and the wiring that builds it);
+`projector.operations` holds the operator's commands (`python -m projector ...`: the CLI, rebuild, verify against the
+command database, index management), which run the consumer's code; the consumer never imports them. What the
+projector shares with readers (read-model definitions, index and key names, the notice and freshness formats) is the
+contract package `read_models`.
 """

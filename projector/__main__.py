@@ -19,6 +19,6 @@ from __future__ import annotations
 
 import sys
 
-from projector.cli import main
+from projector.operations.cli import main
 
 sys.exit(main(sys.argv[1:], __doc__ or ""))

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from events.topics import event_topics
 from query_service.adapters import opensearch, redis_client
 from query_service.search.freshness import freshness_read
-from query_service.search.read_models import alias
+from query_service.search.gateway import alias
 from query_service.stream.routing import STREAM_PATH
 from runtime.heartbeats import heartbeats_read
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from query_service.search import read_models
+from query_service.search import gateway
 from query_service.search.cursors import query_key
 
 SORT = [{"username": "asc"}, {"id": "asc"}]
@@ -15,14 +15,14 @@ FIELDS = ["id", "username", "display_name", "avatar_url", "bio", "published_post
 
 
 def _author(hit: dict[str, Any]) -> dict[str, Any]:
-    author = read_models.with_version(hit["_source"], "user_version")
+    author = gateway.with_version(hit["_source"], "user_version")
     author.setdefault("published_post_count", 0)
     author.setdefault("comment_count", 0)
     return author
 
 
 def author_list(*, client: OpenSearch, q: str | None, cursor: str | None, size: int) -> dict[str, Any]:
-    """One page of authors (see `read_models.paged_search` for the shape).
+    """One page of authors (see `gateway.paged_search` for the shape).
 
     Args:
         client: the OpenSearch client.
@@ -36,4 +36,4 @@ def author_list(*, client: OpenSearch, q: str | None, cursor: str | None, size: 
         prefix = {"prefix": {"username": {"value": q, "case_insensitive": True}}}
         query["bool"]["must"] = [{"bool": {"should": [text, prefix]}}]
     body = {"query": query, "sort": SORT, "size": size, "_source": FIELDS}
-    return read_models.paged_search(client, "authors", body, key=query_key({"q": q}), cursor=cursor, shape=_author)
+    return gateway.paged_search(client, "authors", body, key=query_key({"q": q}), cursor=cursor, shape=_author)

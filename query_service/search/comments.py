@@ -6,7 +6,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from query_service.search import read_models
+from query_service.search import gateway
 from query_service.search.cursors import query_key
 
 SORT = [{"created_at": "asc"}, {"id": "asc"}]
@@ -14,7 +14,7 @@ FIELDS = ["id", "post_id", "post_title", "body", "author", "created_at", "update
 
 
 def comment_list(*, client: OpenSearch, post_id: str, cursor: str | None, size: int) -> dict[str, Any]:
-    """One page of a post's live comments (see `read_models.paged_search` for the shape).
+    """One page of a post's live comments (see `gateway.paged_search` for the shape).
 
     The caller checks first that the post itself is public (`post_is_public`).
     """
@@ -29,7 +29,7 @@ def comment_list(*, client: OpenSearch, post_id: str, cursor: str | None, size: 
         "size": size,
         "_source": FIELDS,
     }
-    return read_models.paged_search(
+    return gateway.paged_search(
         client, "comments", body, key=query_key({"post_id": post_id}), cursor=cursor,
-        shape=lambda hit: read_models.with_version(hit["_source"], "comment_version"),
+        shape=lambda hit: gateway.with_version(hit["_source"], "comment_version"),
     )  # fmt: skip

@@ -12,8 +12,9 @@ import time
 from opensearchpy import OpenSearch
 
 from events.consistency import TOKEN_HEADER, ConsistencyToken, token_parse
-from query_service.search import read_models
+from query_service.search import gateway
 from query_service.search.errors import InvalidParameter
+from read_models.documents import VERSION_FIELDS
 
 POLL_FIRST_SECONDS = 0.02
 POLL_MAX_SECONDS = 0.2
@@ -29,8 +30,8 @@ def token_read(raw: str) -> ConsistencyToken:
 
 def version_visible(*, client: OpenSearch, token: ConsistencyToken) -> bool:
     """Whether search already sees the token's aggregate at its version or later."""
-    model, field = read_models.VERSION_FIELDS[token.aggregate_type]
-    source = read_models.get_source(client, model, token.aggregate_id, [field])
+    model, field = VERSION_FIELDS[token.aggregate_type]
+    source = gateway.get_source(client, model, token.aggregate_id, [field])
     return bool(source) and (source.get(field) or 0) >= token.version
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
 import redis
 
-from projector.notices import freshness_key
+from read_models.freshness import freshness_parse
+from read_models.keys import freshness_key
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +25,12 @@ def freshness_read(*, client: redis.Redis, group: str, now: datetime | None = No
         return None
     if not raw:
         return None
-    record = json.loads(raw)
-    last_event_at = datetime.fromisoformat(record["last_occurred_at"])
-    updated_at = datetime.fromisoformat(record["last_applied_at"])
+    try:
+        record = freshness_parse(raw)
+    except ValueError as error:  # not written by the projector: unknown, like a missing record
+        log.warning("freshness record unreadable: %s", error)
+        return None
+    last_event_at, updated_at = record.last_occurred_at, record.last_applied_at
     now = now or datetime.now(UTC)
     return {
         "last_event_at": last_event_at.isoformat(),

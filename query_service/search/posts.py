@@ -1,8 +1,8 @@
 """Published posts: full-text search with highlights, filters, three sorts, `search_after` pages, tag facets.
 
-Only published, undeleted posts are ever returned: the visibility filter is part of every query this module
-builds, whatever the parameters. User text reaches OpenSearch only inside `simple_query_string`, which has no
-syntax errors and cannot address fields or scripts.
+Only published, undeleted posts are ever returned: the visibility filter (`read_models.visibility`) is part of every
+query this module builds, whatever the parameters. User text reaches OpenSearch only inside `simple_query_string`,
+which has no syntax errors and cannot address fields or scripts.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from query_service.search import read_models
+from query_service.search import gateway
 from query_service.search.cursors import query_key
+from read_models.visibility import PUBLIC_POST_FIELDS, is_public_post, public_post_clauses
 
 SORTS = {
     "newest": [{"published_at": "desc"}, {"id": "asc"}],
@@ -48,7 +49,8 @@ class PostFilter:
 
     def query(self) -> dict[str, Any]:
         """The bool query: visibility first, then the filters, then the text (which alone scores)."""
-        filters: list[dict[str, Any]] = [{"term": {"status": "published"}}]
+        visible = public_post_clauses()
+        filters = visible["filter"]
         filters += [{"term": {"tags": tag}} for tag in self.tags]
         if self.author_id:
             filters.append({"term": {"author.id": self.author_id}})
@@ -59,7 +61,7 @@ class PostFilter:
             window["lt"] = self.published_before.isoformat()
         if window:
             filters.append({"range": {"published_at": window}})
-        query: dict[str, Any] = {"filter": filters, "must_not": [{"term": {"deleted": True}}]}
+        query: dict[str, Any] = {"filter": filters, "must_not": visible["must_not"]}
         if self.q:
             query["must"] = [
                 {
@@ -79,7 +81,7 @@ def _sort_name(post_filter: PostFilter, sort: str) -> str:
 
 
 def _post(hit: dict[str, Any]) -> dict[str, Any]:
-    source = read_models.with_version(hit["_source"], "post_version")
+    source = gateway.with_version(hit["_source"], "post_version")
     source.setdefault("comment_count", 0)
     source["highlights"] = hit.get("highlight", {})
     return source
@@ -106,7 +108,7 @@ def post_search(
     if post_filter.q:
         body["highlight"] = HIGHLIGHT
     key = query_key({**asdict(post_filter), "sort": sort})
-    return read_models.paged_search(client, "posts", body, key=key, cursor=cursor, shape=_post)
+    return gateway.paged_search(client, "posts", body, key=key, cursor=cursor, shape=_post)
 
 
 def tag_facets(*, client: OpenSearch, post_filter: PostFilter) -> list[dict[str, Any]]:
@@ -116,11 +118,11 @@ def tag_facets(*, client: OpenSearch, post_filter: PostFilter) -> list[dict[str,
         "size": 0,
         "aggs": {"tags": {"terms": {"field": "tags", "size": FACET_SIZE, "order": FACET_ORDER}}},
     }
-    buckets = read_models.search(client, "posts", body)["aggregations"]["tags"]["buckets"]
+    buckets = gateway.search(client, "posts", body)["aggregations"]["tags"]["buckets"]
     return [{"tag": bucket["key"], "count": bucket["doc_count"]} for bucket in buckets]
 
 
 def post_is_public(*, client: OpenSearch, post_id: str) -> bool:
     """Whether the post is published and not deleted (what its comments' visibility follows)."""
-    source = read_models.get_source(client, "posts", post_id, ["status", "deleted"])
-    return bool(source) and source.get("status") == "published" and not source.get("deleted")
+    source = gateway.get_source(client, "posts", post_id, list(PUBLIC_POST_FIELDS))
+    return is_public_post(source)

@@ -30,6 +30,7 @@ from query_service.adapters import opensearch, redis_client
 from query_service.stream import notices
 from query_service.stream.positions import position_key
 from query_service.stream.subscription import Subscription, SubscriptionRefused
+from read_models.keys import channel_group
 
 log = logging.getLogger(__name__)
 FELL_BEHIND = "fell behind: reconnect and subscribe with resume_from = the last position you received"
@@ -60,7 +61,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         """Join the group first, so a later catch-up and the live messages overlap rather than leave a hole."""
-        self.group = notices.group_name()
+        self.group = channel_group()
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 

@@ -1,11 +1,11 @@
 """The fan-out: reads the projector's notice stream and sends every entry to the subscribers' channel-layer group.
 
-It keeps its place in Redis (`position_key()`), so a restart resumes where it stopped, without a gap; the first
-run starts at the stream's end. Messages name the entry before them (see `query_service.stream.notices`), so
-subscribers detect anything the channel layer dropped, and ignore a position they already have: several fan-out
-replicas only duplicate messages, which subscribers drop. When the stream is idle it sends a heartbeat naming its
-position, so a subscriber also learns of lost messages at the end of a burst. Nothing is skipped while Redis or
-OpenSearch is away: the same batch is retried until it goes out.
+It keeps its place in Redis (`read_models.keys.fanout_position_key`), so a restart resumes where it stopped, without
+a gap; the first run starts at the stream's end. Messages name the entry before them (see
+`query_service.stream.notices`), so subscribers detect anything the channel layer dropped, and ignore a position they
+already have: several fan-out replicas only duplicate messages, which subscribers drop. When the stream is idle it
+sends a heartbeat naming its position, so a subscriber also learns of lost messages at the end of a burst. Nothing is
+skipped while Redis or OpenSearch is away: the same batch is retried until it goes out.
 """
 
 from __future__ import annotations
@@ -22,20 +22,15 @@ from channels.layers import BaseChannelLayer
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import OpenSearchException
 
-from projector.indices import index_prefix
-from projector.notices import notice_stream
 from query_service.stream import notices
 from query_service.stream.positions import bounds_from_info
+from read_models.keys import channel_group, fanout_position_key, notice_stream
+from read_models.notices import Entry
 
 log = logging.getLogger(__name__)
 BATCH = 500
 BLOCK_MS = 1000
 MAX_BACKOFF_SECONDS = 5.0
-
-
-def position_key() -> str:
-    """The Redis key holding the id of the last entry the fan-out sent (namespaced like the stream)."""
-    return f"{index_prefix()}live:fanout:position"
 
 
 class Fanout:
@@ -53,14 +48,14 @@ class Fanout:
 
     async def start(self) -> tuple[str, str | None]:
         """Where to read from, and the `previous` of the first message (None if entries were trimmed meanwhile)."""
-        saved = await self.client.get(position_key())
+        saved = await self.client.get(fanout_position_key())
         try:
             info = await self.client.xinfo_stream(notice_stream())
         except redis.ResponseError:
             info = None
         bounds = bounds_from_info(info)
         if saved is None:  # first run: from the end; remember it now, so a restart misses nothing after this
-            await self.client.set(position_key(), bounds.last)
+            await self.client.set(fanout_position_key(), bounds.last)
             return bounds.last, bounds.last
         position = saved.decode()
         if not bounds.retains(position):
@@ -76,7 +71,7 @@ class Fanout:
     async def _run(self, stop: asyncio.Event) -> None:
         position, previous = await _retrying(stop, self.start)
         self.ready.set()
-        group = notices.group_name()
+        group = channel_group()
         log.info("fan-out of %s to group %s from %s", notice_stream(), group, position)
         while not stop.is_set():
             entries = await _retrying(stop, self._read, position)
@@ -88,9 +83,9 @@ class Fanout:
                 await _retrying(stop, self.layer.group_send, group, message)
             position = previous = items[-1]["position"]
             self.sent += len(items)
-            await _retrying(stop, self.client.set, position_key(), position)
+            await _retrying(stop, self.client.set, fanout_position_key(), position)
 
-    async def _read(self, position: str) -> list[notices.Entry]:
+    async def _read(self, position: str) -> list[Entry]:
         response = await self.client.xread({notice_stream(): position}, count=self.batch, block=BLOCK_MS)
         return response[0][1] if response else []
 

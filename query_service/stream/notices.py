@@ -1,4 +1,4 @@
-"""From the projector's notice stream to channel-layer messages: shared by the fan-out and by resuming subscribers.
+"""From the notice stream (`read_models.notices`) to channel-layer messages: for the fan-out and resuming subscribers.
 
 Every stream entry becomes one item, whether or not anyone may see it, so each item can name the entry before it
 (`previous`) and a subscriber notices any item it did not get. An item carries:
@@ -16,30 +16,23 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Sequence
 from typing import Any
 
 import redis
 from opensearchpy import OpenSearch
 
-from projector.indices import index_prefix
-from projector.notices import notice_stream
-from query_service.search.read_models import alias
+from query_service.search.gateway import alias
 from query_service.stream.positions import StreamBounds, bounds_from_info
 from query_service.stream.visibility import POST_LOOKUP_FIELDS, commented_post_id, notice_view
+from read_models.keys import notice_stream
+from read_models.notices import Entry, Notice, notice_parse
 
 log = logging.getLogger(__name__)
 BATCH_TYPE = "stream.notices"  # handled by the consumer's `stream_notices`
 HEARTBEAT_TYPE = "stream.heartbeat"  # and `stream_heartbeat`
 BATCH_ITEMS = 100
 BATCH_BYTES = 256 * 1024  # a larger item travels alone
-type Entry = tuple[bytes | str, dict[bytes, bytes]]  # (stream id, fields) as redis-py returns them
-
-
-def group_name() -> str:
-    """The channel-layer group every subscriber joins; namespaced like the notice stream."""
-    return re.sub(r"[^a-zA-Z0-9_.-]", "_", f"{index_prefix()}live")[:90]
 
 
 def batch_messages(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -98,31 +91,24 @@ def build_items(entries: Sequence[Entry], previous: str | None, search: OpenSear
         previous: the id of the entry before the first one (None when it cannot be vouched for).
         search: the OpenSearch client, for the posts of comment notices.
     """
-    parsed = [_parse(entry) for entry in entries]
-    post_ids = {post_id for _, event, _, _ in parsed if (post_id := commented_post_id(event))}
+    parsed = [_read(entry) for entry in entries]
+    post_ids = {post_id for notice in parsed if (post_id := commented_post_id(notice.event))}
     posts = posts_by_id(search, post_ids)
     items = []
-    for position, event, document, raw in parsed:
-        item: dict[str, Any] = {"position": position, "previous": previous}
-        view = notice_view(event, document, posts.get(commented_post_id(event) or ""))
+    for notice in parsed:
+        item: dict[str, Any] = {"position": notice.position, "previous": previous}
+        view = notice_view(notice.event, notice.document, posts.get(commented_post_id(notice.event) or ""))
         if view is not None:
-            item["event"] = raw["event"]
-            item["document"] = raw["document"] if view.document is document else json.dumps(view.document)
+            item["event"] = notice.event_text
+            item["document"] = notice.document_text if view.document is notice.document else json.dumps(view.document)
             item.update(aggregate_type=view.aggregate_type, tags=list(view.tags), author_id=view.author_id)
         items.append(item)
-        previous = position
+        previous = notice.position
     return items
 
 
-def _parse(entry: Entry) -> tuple[str, dict[str, Any], dict[str, Any] | None, dict[str, str]]:
-    entry_id, fields = entry
-    position = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    try:
-        raw = {"event": fields[b"event"].decode(), "document": fields.get(b"document", b"null").decode()}
-        event, document = json.loads(raw["event"]), json.loads(raw["document"])
-        if not isinstance(event, dict) or not isinstance(document, dict | None):
-            raise ValueError("not JSON objects")
-    except (KeyError, ValueError) as error:  # not written by the projector: nobody sees it, the stream goes on
-        log.warning("notice %s is unreadable: %s", position, error)
-        return position, {}, None, {}
-    return position, event, document, raw
+def _read(entry: Entry) -> Notice:
+    notice = notice_parse(entry)
+    if notice.error is not None:  # not written by the projector: nobody sees it, the stream goes on
+        log.warning("notice %s is unreadable: %s", notice.position, notice.error)
+    return notice

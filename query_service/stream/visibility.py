@@ -2,10 +2,11 @@
 
 Pure functions over the notice (event JSON object and the projector's public document) and, for comment events, the
 post they belong to as the read model has it now. A draft never goes out, not even its title: post events go out
-only while the post is published and not deleted, with its document. When a post that was once published leaves
-the lists (unpublished, archived, deleted) the event goes out with no document, so subscribers drop it; a draft's
-own removal stays private. Comment events go out only for comments of public posts (a deleted comment, or one of a
-deleted post, with no document). User events go out with the author's public document.
+only while the post is public (published and not deleted: `read_models.visibility`, the rule the lists apply), with
+its document. When a post that was once published leaves the lists (unpublished, archived, deleted) the event goes
+out with no document, so subscribers drop it; a draft's own removal stays private. Comment events go out only for
+comments of public posts (a deleted comment, or one of a deleted post, with no document). User events go out with
+the author's public document.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from read_models.visibility import PUBLIC_POST_FIELDS, is_public_post
+
 POST_REMOVALS = frozenset({"post.unpublished", "post.archived", "post.deleted"})
-POST_LOOKUP_FIELDS = ["status", "deleted", "tags"]
+POST_LOOKUP_FIELDS = [*PUBLIC_POST_FIELDS, "tags"]
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,6 @@ class View:
     aggregate_type: str
     tags: tuple[str, ...]
     author_id: str | None
-
-
-def is_public_post(post: dict[str, Any] | None) -> bool:
-    """Whether a post document is one the lists show: published and not deleted."""
-    return post is not None and post.get("status") == "published" and not post.get("deleted")
 
 
 def commented_post_id(event: dict[str, Any]) -> str | None:

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from query_service.stream.visibility import View, commented_post_id, is_public_post, notice_view
+from query_service.stream.visibility import View, commented_post_id, notice_view
+from read_models.visibility import is_public_post
 
 AUTHOR = {"id": "7", "username": "ann", "display_name": "Ann", "avatar_url": None}
 

@@ -12,13 +12,13 @@ from kafka import KafkaConsumer
 from opensearchpy import OpenSearch
 
 from events.topics import dead_letter_spec, ensure_topics, event_topics
-from projector.dead_letters import DeadLetterWriter
-from projector.holds import Holds
-from projector.indices import ensure_live_indices
-from projector.loop import LoopSettings, ProjectorLoop
-from projector.notices import Notices
-from projector.scripts import install_scripts
-from projector.writer import Writer
+from projector.consumer.dead_letters import DeadLetterWriter
+from projector.consumer.holds import Holds
+from projector.consumer.live_indices import ensure_live_indices
+from projector.consumer.loop import LoopSettings, ProjectorLoop
+from projector.consumer.notices import Notices
+from projector.consumer.scripts import install_scripts
+from projector.consumer.writer import Writer
 from runtime.settings import kafka_bootstrap_servers, opensearch_url, projector_group, redis_url
 
 

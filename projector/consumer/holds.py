@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from opensearchpy import OpenSearch
 
-from projector.indices import index_prefix
+from read_models.keys import holds_index
 
 COUNT = """
 def s = ctx._source;
@@ -45,7 +45,7 @@ class Holds:
 
     def __init__(self, client: OpenSearch, group: str) -> None:
         self.client = client
-        self.index = f"{index_prefix()}projector-holds-{group}"
+        self.index = holds_index(group)
 
     def ensure_index(self) -> None:
         """Create the holds index the first time."""

@@ -1,4 +1,8 @@
-"""Access to the projector's read models through their aliases, with OpenSearch failures mapped to one error."""
+"""The query service's gateway to OpenSearch: searches of the read models through their aliases, with failures
+mapped to one error.
+
+The models and their aliases are the read-model contract's (`read_models`); this module adds searching them.
+"""
 
 from __future__ import annotations
 
@@ -11,24 +15,18 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
 
-from projector.indices import alias_of
-from projector.mappings import READ_MODELS as PROJECTOR_READ_MODELS
-from projector.mappings import ReadModel
 from query_service.search.cursors import cursor_decode, cursor_encode
 from query_service.search.errors import InvalidParameter, ReadModelUnavailable
+from read_models.indices import alias_of
+from read_models.models import MODELS_BY_NAME
 
 log = logging.getLogger(__name__)
 TOTAL_HITS_LIMIT = 10_000  # totals are exact up to here, then "at least"
-READ_MODELS = {model.name: model for model in PROJECTOR_READ_MODELS}
-# Which document field carries the version of the aggregate a consistency token names.
-VERSION_FIELDS = {"post": ("posts", "post_version"), "comment": ("comments", "comment_version"),
-                  "user": ("authors", "user_version")}  # fmt: skip
 
 
 def alias(name: str) -> str:
     """The alias that serves read model `name` (posts, comments, authors)."""
-    model: ReadModel = READ_MODELS[name]
-    return alias_of(model)
+    return alias_of(MODELS_BY_NAME[name])
 
 
 @contextmanager

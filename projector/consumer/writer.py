@@ -25,9 +25,9 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import ConnectionTimeout, TransportError
 
 from events.envelope import EventEnvelope
-from projector.handlers import plan_for
-from projector.plans import Plan, Rewrite, Upsert
-from projector.scripts import REWRITE_SCRIPT_ID, SCRIPT_ID
+from projector.consumer.handlers import plan_for
+from projector.consumer.plans import Plan, Rewrite, Upsert
+from projector.consumer.scripts import REWRITE_SCRIPT_ID, SCRIPT_ID
 
 log = logging.getLogger(__name__)
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})

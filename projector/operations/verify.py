@@ -1,8 +1,8 @@
 """Compare every read-model document with what the command database says it should be.
 
-For each read model, the expected documents (`projector.source`) are read in id order a chunk at a time and the
-documents of the same ids fetched with one mget per chunk; then every id in the index is scrolled through to find
-documents the database does not know. The outcome per document:
+For each read model, the expected documents (`projector.operations.source`) are read in id order a chunk at a time
+and the documents of the same ids fetched with one mget per chunk; then every id in the index is scrolled through to
+find documents the database does not know. The outcome per document:
 
 - match: every compared field is equal (an absent field counts as null, as it does for queries);
 - missing: the row is live but there is no document;
@@ -59,7 +59,7 @@ SHOWN_CHARS = 80
 
 
 class Source(Protocol):
-    """What verify needs from the command database (see `projector.source.CommandSource`)."""
+    """What verify needs from the command database (see `projector.operations.source.CommandSource`)."""
 
     def count(self, model: str) -> int:
         """Rows behind the read model."""

@@ -1,7 +1,7 @@
 """What applying an event means, as data: which document to upsert, what to fold in from others, what to rewrite.
 
-Handlers (`projector.handlers`) turn an event into a `Plan`; `projector.writer` carries plans out against
-OpenSearch. Keeping plans as plain data keeps handlers pure and unit-testable without a cluster.
+Handlers (`projector.consumer.handlers`) turn an event into a `Plan`; `projector.consumer.writer` carries plans out
+against OpenSearch. Keeping plans as plain data keeps handlers pure and unit-testable without a cluster.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The read models' index definitions, defined once and versioned: a change of mapping is a new version and a rebuild.
 
-Each read model is served through an alias (`posts`, `comments`, `authors`, prefixed by PROJECTOR_INDEX_PREFIX);
-the physical index is `<alias>-v<mapping version>-<build id>`, so a rebuild creates fresh indices beside the live
-ones and swaps the aliases atomically.
+The projector creates indices from these bodies and the query service searches the fields they declare, so both
+take them from here. Each read model is served through an alias (`posts`, `comments`, `authors`, prefixed by
+PROJECTOR_INDEX_PREFIX); the physical index is `<alias>-v<mapping version>-<build id>` (`read_models.indices`), so a
+rebuild creates fresh indices beside the live ones and swaps the aliases atomically.
 """
 
 from __future__ import annotations
@@ -121,3 +122,4 @@ AUTHORS = ReadModel(
 )
 
 READ_MODELS = (POSTS, COMMENTS, AUTHORS)
+MODELS_BY_NAME = {model.name: model for model in READ_MODELS}

@@ -31,14 +31,14 @@ from opensearchpy import OpenSearch
 from tqdm import tqdm
 
 from events.topics import dead_letter_spec, ensure_topics, event_topics
-from projector.app import ProjectorConfig, group_consumer, prepare
-from projector.dead_letters import DeadLetterWriter
-from projector.holds import Holds
-from projector.indices import create_indices, indices_behind, swap_aliases
-from projector.loop import LoopSettings, ProjectorLoop
-from projector.source import CommandSource
-from projector.verify import Report, verify
-from projector.writer import Writer
+from projector.consumer.app import ProjectorConfig, group_consumer, prepare
+from projector.consumer.dead_letters import DeadLetterWriter
+from projector.consumer.holds import Holds
+from projector.consumer.loop import LoopSettings, ProjectorLoop
+from projector.consumer.writer import Writer
+from projector.operations.indices import create_indices, indices_behind, swap_aliases
+from projector.operations.source import CommandSource
+from projector.operations.verify import Report, verify
 from runtime.settings import kafka_bootstrap_servers
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ def _forget_group(group: str) -> None:
 
 def rebuild_command(config: ProjectorConfig, *, swap: bool) -> int:
     """`python -m projector rebuild [--no-swap]`."""
-    from projector.app import opensearch_client
+    from projector.consumer.app import opensearch_client
 
     client = opensearch_client()
     result = rebuild(client, config, database_url=os.environ.get("DATABASE_URL"), swap=swap)

@@ -24,11 +24,11 @@ from kafka.errors import CommitFailedError, RebalanceInProgressError
 
 from events.consumer import Accepted, DeadLetter, EventReader, Skipped
 from events.envelope import EventEnvelope
-from projector import metrics
-from projector.dead_letters import DeadLetterWriter, Origin
-from projector.holds import Holds
-from projector.notices import Notices
-from projector.writer import Writer
+from projector.consumer import metrics
+from projector.consumer.dead_letters import DeadLetterWriter, Origin
+from projector.consumer.holds import Holds
+from projector.consumer.notices import Notices
+from projector.consumer.writer import Writer
 
 log = logging.getLogger(__name__)
 GROUP_CHANGED = (RebalanceInProgressError, CommitFailedError)  # the commit's generation is over or ending

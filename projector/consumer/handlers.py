@@ -1,4 +1,4 @@
-"""One handler per event type, through a table: each turns an event into a Plan (see `projector.plans`).
+"""One handler per event type, through a table: each turns an event into a Plan (see `projector.consumer.plans`).
 
 Every event a handler does not change anything for is still recorded as processed by the consumer.
 """
@@ -20,8 +20,8 @@ from events.types import (
     UserProfileChanged,
     UserRegistered,
 )
-from projector.documents import author_fields, iso, text_fields
-from projector.plans import Facet, FollowUps, Lookup, Member, Plan, Rewrite, Upsert
+from projector.consumer.documents import author_fields, iso, text_fields
+from projector.consumer.plans import Facet, FollowUps, Lookup, Member, Plan, Rewrite, Upsert
 
 POST_DEFAULTS = {"comment_count": 0, "last_commented_at": None}
 AUTHOR_DEFAULTS = {"published_post_count": 0, "comment_count": 0, "registered": False}

@@ -1,28 +1,16 @@
-"""Physical indices and their aliases: the live read models, fresh builds beside them, the atomic swap."""
+"""Physical indices and their aliases: fresh builds beside the live read models, the atomic swap, rollback.
+
+What operations do to the indices: create fresh ones for a rebuild and swap the aliases to them, and the
+operator's list / use (rollback) / delete. The live ones are created at start-up by the consumer
+(`projector.consumer.live_indices`); the names are the contract's (`read_models.indices`).
+"""
 
 from __future__ import annotations
 
-import os
-import time
-
 from opensearchpy import OpenSearch
 
-from projector.mappings import READ_MODELS, ReadModel
-
-
-def index_prefix() -> str:
-    """`PROJECTOR_INDEX_PREFIX`: lets several deployments (or test runs) share one cluster."""
-    return os.environ.get("PROJECTOR_INDEX_PREFIX", "")
-
-
-def alias_of(model: ReadModel, prefix: str | None = None) -> str:
-    """The alias queries and the live projector use for a read model."""
-    return f"{index_prefix() if prefix is None else prefix}{model.name}"
-
-
-def new_index_name(model: ReadModel, prefix: str | None = None) -> str:
-    """A fresh physical index name: alias, mapping version, build time."""
-    return f"{alias_of(model, prefix)}-v{model.version}-{time.strftime('%Y%m%d%H%M%S')}{time.time_ns() % 1000:03d}"
+from read_models.indices import alias_of, model_of, new_index_name
+from read_models.models import READ_MODELS
 
 
 def create_indices(client: OpenSearch, prefix: str | None = None) -> dict[str, str]:
@@ -33,18 +21,6 @@ def create_indices(client: OpenSearch, prefix: str | None = None) -> dict[str, s
         client.indices.create(index=name, body=model.body())
         names[model.name] = name
     return names
-
-
-def ensure_live_indices(client: OpenSearch, prefix: str | None = None) -> dict[str, str]:
-    """Make sure every read model's alias points at an index (creating one the first time); returns the aliases."""
-    aliases = {}
-    for model in READ_MODELS:
-        alias = alias_of(model, prefix)
-        if not client.indices.exists_alias(name=alias):
-            name = new_index_name(model, prefix)
-            client.indices.create(index=name, body={**model.body(), "aliases": {alias: {}}})
-        aliases[model.name] = alias
-    return aliases
 
 
 def indices_behind(client: OpenSearch, prefix: str | None = None) -> dict[str, str]:
@@ -68,14 +44,6 @@ def swap_aliases(client: OpenSearch, new: dict[str, str], prefix: str | None = N
         ]
     client.indices.update_aliases(body={"actions": actions})
     return old
-
-
-def model_of(index: str, prefix: str | None = None) -> ReadModel:
-    """The read model a physical index belongs to, from its name (raises ValueError for a foreign index)."""
-    for model in READ_MODELS:
-        if index.startswith(f"{alias_of(model, prefix)}-v"):
-            return model
-    raise ValueError(f"{index} is not an index of a read model")
 
 
 def list_indices(client: OpenSearch, prefix: str | None = None) -> list[tuple[str, str, int, bool]]:

@@ -16,16 +16,17 @@ from tqdm import tqdm
 
 from events.consumer import Accepted, EventReader, Skipped
 from events.topics import dead_letter_topic, event_topics
-from projector.app import ProjectorConfig, bootstrap, opensearch_client, prepare
-from projector.dead_letters import DeadLetterRecord, record_of
-from projector.holds import Holds
-from projector.indices import alias_of, delete_indices, list_indices, use_indices
-from projector.mappings import READ_MODELS
-from projector.notices import Notices
-from projector.rebuild import rebuild_command
-from projector.source import CommandSource
-from projector.verify import verify
-from projector.writer import Writer
+from projector.consumer.app import ProjectorConfig, bootstrap, opensearch_client, prepare
+from projector.consumer.dead_letters import DeadLetterRecord, record_of
+from projector.consumer.holds import Holds
+from projector.consumer.notices import Notices
+from projector.consumer.writer import Writer
+from projector.operations.indices import delete_indices, list_indices, use_indices
+from projector.operations.rebuild import rebuild_command
+from projector.operations.source import CommandSource
+from projector.operations.verify import verify
+from read_models.indices import alias_of
+from read_models.models import READ_MODELS
 from runtime.heartbeats import Heartbeat
 from runtime.settings import kafka_bootstrap_servers, redis_url
 from runtime.shutdown import StopRequested
@@ -154,7 +155,7 @@ def dead_letters_replay(config: ProjectorConfig, *, skip_one: bool = False) -> i
 
 
 def verify_command(limit: int) -> int:
-    """Compare the live read models with the command database; 1 on any mismatch (see `projector.verify`)."""
+    """Compare the live read models with the command database; 1 on any mismatch (see `projector.operations.verify`)."""
     client = opensearch_client()
     targets = {model.name: alias_of(model) for model in READ_MODELS}
     absent = [alias for alias in targets.values() if not client.indices.exists_alias(name=alias)]
@@ -188,7 +189,7 @@ def status(config: ProjectorConfig) -> int:
     print(f"  total lag {total}")
     consumer.close()
     freshness = Notices(redis.Redis.from_url(redis_url()), config.group).freshness()
-    print(f"freshness: {json.dumps(freshness) if freshness else 'nothing projected yet'}")
+    print(f"freshness: {json.dumps(freshness.as_dict()) if freshness else 'nothing projected yet'}")
     client = opensearch_client()
     holds = Holds(client, config.group)
     if client.indices.exists(index=holds.index):

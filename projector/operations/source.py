@@ -3,7 +3,7 @@
 The projector never imports the command service, so this reads the command side's tables (`users`, `posts`,
 `tags`, `posts_tags`, `comments`) with plain DB-API over DATABASE_URL: sqlite3 for `sqlite:///path`, psycopg for
 `postgresql://`. Documents come out in id order, a chunk at a time, each built exactly as the projector builds it
-once every event has been applied (same preview, reading time and time format, see `projector.documents`).
+once every event has been applied (same preview, reading time and time format, see `projector.consumer.documents`).
 
 Counts mirror the projector's membership maps: a post counts its live comments (deleted post or not), an author
 their published posts and all their live comments (on deleted posts too: the projector never drops those).
@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import unquote, urlsplit
 
-from projector.documents import content_preview, iso, reading_time
+from projector.consumer.documents import content_preview, iso, reading_time
 from runtime.settings import database_url
 
 CHUNK = 500  # rows per query, and documents per mget: posts carry their whole content

@@ -1,0 +1,38 @@
+"""The names of the read side's shared state in Redis and OpenSearch, all namespaced by PROJECTOR_INDEX_PREFIX.
+
+The projector writes notices, progress and holds under these names; the query service's fan-out, stream and
+freshness reads find them by the same names. One prefix (`runtime.settings.index_prefix`) keeps deployments (or
+test runs) sharing one Redis and one cluster apart. Progress and holds are per consumer group: the live projector's
+is `runtime.settings.projector_group()`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from runtime.settings import index_prefix
+
+
+def notice_stream() -> str:
+    """The Redis stream of notices; namespaced like the read models it announces."""
+    return f"{index_prefix()}live:events"
+
+
+def freshness_key() -> str:
+    """The Redis hash of each consumer group's progress (a field per group, see `read_models.freshness`)."""
+    return f"{index_prefix()}projector:freshness"
+
+
+def fanout_position_key() -> str:
+    """The Redis key holding the id of the last notice the query service's fan-out sent."""
+    return f"{index_prefix()}live:fanout:position"
+
+
+def channel_group() -> str:
+    """The channel-layer group every stream subscriber joins (the characters and length a group name allows)."""
+    return re.sub(r"[^a-zA-Z0-9_.-]", "_", f"{index_prefix()}live")[:90]
+
+
+def holds_index(group: str) -> str:
+    """The OpenSearch index of a consumer group's held aggregates."""
+    return f"{index_prefix()}projector-holds-{group}"
