@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 from rest_framework.test import APIClient
 
-from command_service.apps.outbox.models import RelayLease
+from command_service.apps.outbox.models import RelayLease, RelayMember
 from command_service.apps.users.models import User
 from tests.api.helpers import Account
 
@@ -37,13 +39,16 @@ def admin_client(alice: Account) -> Client:
 def content(
     alice: Account, make_post: Callable[..., dict[str, Any]], make_comment: Callable[..., dict[str, Any]]
 ) -> None:
-    """A row in every table: users, a post with tags, a comment, events, an idempotency record, a lease."""
+    """A row in every table: users, a post with tags, a comment, events, an idempotency record, a lease, a relay
+    member, a group (users' tokens come with their login)."""
     post = make_post(alice.client, tags=["python", "django"])
     make_comment(alice.client, post["id"])
     alice.client.post(
         reverse("api:post-create"), {"title": "t", "content": "c"}, format="json", HTTP_IDEMPOTENCY_KEY="k"
     )
     RelayLease.objects.create(shard=0, owner="relay-1", expires_at=datetime.now(UTC))
+    RelayMember.objects.create(owner="relay-1", seen_at=datetime.now(UTC))
+    Group.objects.create(name="moderators")
 
 
 def test_every_required_model_is_registered() -> None:
@@ -60,7 +65,8 @@ def test_the_changelist_and_a_change_page_load(
     assert admin_client.get(changelist).status_code == 200
     assert admin_client.get(changelist, {"q": "x"}).status_code == 200
     row = model._default_manager.first()
-    if row is not None:
-        change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk])
-        assert admin_client.get(change).status_code == 200
+    assert row is not None, f"the content fixture made no {opts.label_lower} row: its change page goes untested"
+    page = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk]))
+    assert page.status_code == 200
+    assert escape(str(row)) in page.content.decode()  # the page of that row, not an empty form
     assert anon.get(changelist).status_code == 302  # to the login page

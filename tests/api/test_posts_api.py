@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -226,7 +227,7 @@ def test_published_post_is_visible_to_anyone(
         assert response.json() == post
         assert response["ETag"] == '"2"'
     assert post["status"] == "published"
-    assert post["published_at"] is not None
+    assert datetime.fromisoformat(post["published_at"]) == Post.objects.get(pk=post["id"]).published_at
 
 
 def test_draft_is_visible_to_its_author_only(

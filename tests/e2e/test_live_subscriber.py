@@ -19,14 +19,28 @@ def _order(position: str) -> tuple[int, int]:
 
 
 @contextmanager
-def _subscribed(system: System, **frame: Any) -> Iterator[ClientConnection]:
+def _subscribed(system: System, **frame: Any) -> Iterator[tuple[ClientConnection, list[dict[str, Any]]]]:
+    """A connection whose subscription is in force, and the event frames its handling sent (what it caught up on).
+
+    A subscription has no reply of its own: the server handles a client's frames in order, so the error frame
+    answering a deliberately bad frame sent right after it confirms it.
+    """
     with connect(f"ws://127.0.0.1:{system.query_port}/stream", open_timeout=10) as socket:
         socket.send(json.dumps({"type": "subscribe", **frame}))
-        yield socket
+        socket.send(json.dumps({"type": "confirm"}))
+        caught_up = []
+        while (reply := json.loads(socket.recv(timeout=30)))["type"] != "error":
+            assert reply["type"] == "event", reply
+            caught_up.append(reply)
+        assert reply["message"].startswith("not a frame"), reply
+        yield socket, caught_up
 
 
-def _events_until(socket: ClientConnection, done: Any, timeout: float = 30) -> list[dict[str, Any]]:
-    frames: list[dict[str, Any]] = []
+def _events_until(
+    socket: ClientConnection, done: Any, timeout: float = 30, frames: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Event frames, after `frames` (already received), until `done(frames)`."""
+    frames = list(frames or [])
     while not done(frames):
         frame = json.loads(socket.recv(timeout=timeout))
         assert frame["type"] == "event", frame
@@ -36,7 +50,8 @@ def _events_until(socket: ClientConnection, done: Any, timeout: float = 30) -> l
 
 def test_a_subscriber_sees_the_story_live_and_resumes_what_it_missed(system: System) -> None:
     author_id, token = system.user("live_author", "Live Writer")
-    with _subscribed(system, author_id=author_id, aggregate_types=["post", "comment"]) as socket:
+    with _subscribed(system, author_id=author_id, aggregate_types=["post", "comment"]) as (socket, caught_up):
+        assert caught_up == []  # live from now on: the writes below come after the subscription is in force
         created = system.command(
             "POST", "posts/", {"title": "Live one", "content": "Streamed.", "tags": ["live"]}, token
         )
@@ -58,8 +73,13 @@ def test_a_subscriber_sees_the_story_live_and_resumes_what_it_missed(system: Sys
     missed = system.command("DELETE", f"posts/{post_id}/", None, token)  # while disconnected
     assert missed.status == 204
     after = max((frame["position"] for frame in frames), key=_order)
-    with _subscribed(system, author_id=author_id, aggregate_types=["post", "comment"], resume_from=after) as socket:
-        more = _events_until(socket, lambda got: any(f["event"]["event_type"] == "post.deleted" for f in got))
+
+    def deleted(got: list[dict[str, Any]]) -> bool:
+        return any(f["event"]["event_type"] == "post.deleted" for f in got)
+
+    resumed = _subscribed(system, author_id=author_id, aggregate_types=["post", "comment"], resume_from=after)
+    with resumed as (socket, caught_up):
+        more = _events_until(socket, deleted, frames=caught_up)
 
     assert more[-1]["event"]["aggregate_id"] == post_id
     assert more[-1]["document"] is None  # gone from the lists: no content goes out

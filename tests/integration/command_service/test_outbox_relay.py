@@ -8,12 +8,12 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from command_service.apps.outbox.models import OutboxEvent, RelayLease
-from command_service.apps.outbox.publisher import KafkaPublisher
-from command_service.apps.outbox.relay import OutboxRelay, RelaySettings
-from command_service.apps.outbox.wake_up import SleepWakeUp
+from command_service.relay.publisher import KafkaPublisher
+from command_service.relay.relay import OutboxRelay, RelaySettings
+from command_service.relay.wake_up import SleepWakeUp
 from command_service.services import posts
 from tests.integration.command_service.conftest import (
     KafkaTail,
@@ -142,13 +142,23 @@ def test_several_relays_share_the_outbox_without_duplicates_or_reordering(
 
 def test_a_commit_wakes_an_idle_relay_long_before_its_poll(writer: Writer, kafka_tail: KafkaTail, start_relay) -> None:
     author = writer.user()
-    start_relay("--poll-interval", "60")  # without a wake-up it would not look again for a minute
+    start_relay("--poll-interval", "3600")  # without a wake-up it would not look again for an hour
     wait_until_sent()
-    time.sleep(2)  # now idle, waiting on LISTEN
-    committed = time.monotonic()
+    deadline = time.monotonic() + 30
+    while not _a_relay_listens():  # idle now, its wake-up connection LISTENing
+        assert time.monotonic() < deadline, "the idle relay never LISTENed for commits"
+        time.sleep(0.1)
     posts.post_create(actor=author, title="wake up", content="c", tags=[], uow=uow())
-    wait_until_sent(timeout=10)
-    assert time.monotonic() - committed < 5
+    wait_until_sent(timeout=60)  # sent at all: the relay was woken, its next poll is an hour away
+
+
+def _a_relay_listens() -> bool:
+    """Whether a session on this database has LISTENed (the relay's wake-up connection)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %%'"
+        )
+        return cursor.fetchone()[0] > 0
 
 
 def test_sent_rows_are_pruned_after_the_retention_and_pending_ones_never(

@@ -19,10 +19,10 @@ from command_service.services import comments, posts, users
 from command_service.services.unit_of_work import EventContext
 from events.envelope import EventEnvelope, decode
 from events.topics import ensure_topics
-from projector.app import ProjectorConfig
-from projector.indices import ensure_live_indices
-from projector.scripts import install_scripts
-from projector.writer import Writer
+from projector.consumer.app import ProjectorConfig
+from projector.consumer.live_indices import ensure_live_indices
+from projector.consumer.scripts import install_scripts
+from projector.consumer.writer import Writer
 
 
 @dataclass

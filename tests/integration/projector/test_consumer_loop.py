@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,22 +18,22 @@ from pathlib import Path
 
 import pytest
 import redis
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import RebalanceInProgressError
 from opensearchpy import OpenSearch
 
 from command_service.apps.outbox.models import OutboxEvent
-from command_service.apps.outbox.publisher import KafkaPublisher
-from command_service.apps.outbox.relay import OutboxRelay, RelaySettings
-from command_service.apps.outbox.wake_up import SleepWakeUp
+from command_service.relay.publisher import KafkaPublisher
+from command_service.relay.relay import OutboxRelay, RelaySettings
+from command_service.relay.wake_up import SleepWakeUp
 from command_service.services import posts
 from events.topics import event_topics, topic_for
-from projector.app import ProjectorConfig, bootstrap, group_consumer, prepare, wait_for_partitions
-from projector.dead_letters import DeadLetterWriter
-from projector.holds import Holds
-from projector.loop import LoopSettings, ProjectorLoop
-from projector.notices import notice_stream
-from projector.writer import Writer
+from projector.consumer.app import ProjectorConfig, bootstrap, group_consumer, prepare, wait_for_partitions
+from projector.consumer.dead_letters import DeadLetterWriter
+from projector.consumer.holds import Holds
+from projector.consumer.loop import LoopSettings, ProjectorLoop
+from projector.consumer.writer import Writer
+from read_models.keys import notice_stream
 from tests.integration.projector.conftest import register, uow
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -62,12 +63,17 @@ def publish_outbox(servers: str) -> None:
     relay.publisher.close()
 
 
-def drain(loop: ProjectorLoop, quiet_passes: int = 3) -> None:
-    """Run batches until the group is assigned and several passes in a row find nothing."""
-    quiet, deadline = 0, time.monotonic() + 120
-    while quiet < quiet_passes and time.monotonic() < deadline:
-        result = loop.run_once()
-        quiet = quiet + 1 if result.records == 0 and loop.consumer.assignment() else 0
+def drain(loop: ProjectorLoop) -> None:
+    """Run batches until the loop has committed every partition of its topics up to its end: its position past the
+    last record published proves everything was handled (not a run of passes that found nothing)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        loop.run_once()
+        if assignment := list(loop.consumer.assignment()):
+            ends = loop.consumer.end_offsets(assignment)
+            if all((loop.consumer.committed(tp) or 0) >= end for tp, end in ends.items()):
+                return
+    raise AssertionError("the loop did not commit every record of its topics within 120 s")
 
 
 def cli(group: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -75,6 +81,23 @@ def cli(group: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "projector", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
     )
+
+
+def record_at(servers: str, topic: str, partition: int, offset: int) -> bytes:
+    """The value of the Kafka record at (topic, partition, offset)."""
+    reader = KafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+    where = TopicPartition(topic, partition)
+    try:
+        reader.assign([where])
+        reader.seek(where, offset)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if records := reader.poll(timeout_ms=1000, max_records=1).get(where):
+                assert records[0].offset == offset
+                return records[0].value
+        raise AssertionError(f"no record at {topic}[{partition}]@{offset}")
+    finally:
+        reader.close()
 
 
 def title_of(loop: ProjectorLoop, post_id: int) -> str:
@@ -125,8 +148,9 @@ def test_poison_events_are_dead_lettered_held_and_replayed_in_order(
     assert "key=not-a-post" in lines[2]
     shown = json.loads(cli(group, "dead-letters", "show", "0").stdout)
     assert shown["origin"]["topic"] == topic_for("post")
-    assert shown["origin"]["offset"] >= 0
     assert shown["message"]["payload"]["title"] == "v2"
+    at_origin = json.loads(record_at(kafka_bootstrap_servers, **shown["origin"]))  # where it says it came from
+    assert at_origin["event_id"] == shown["message"]["event_id"]
 
     replay = cli(group, "dead-letters", "replay")
     assert replay.returncode == 1  # applied both held events, then stopped at the bytes no release can read
@@ -151,10 +175,36 @@ def test_each_applied_event_is_announced_after_it_is_searchable(
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     stream = notice_stream()
     start = client.xinfo_stream(stream)["last-generated-id"] if client.exists(stream) else "0-0"
+    search, posts_index = loop.writer.client, loop.writer.targets["posts"]
+    # No periodic refresh: a search finds a write only once the projector refreshed, as it must before announcing.
+    search.indices.put_settings(index=posts_index, body={"index": {"refresh_interval": "-1"}})
     author = register(f"ann{uuid.uuid4().hex[:6]}")
     post_id = posts.post_create(actor=author, title="Announced", content="c", tags=["x"], uow=uow()).aggregate_id
+    at_notice: list[tuple[int, int | None]] = []  # (a notice's version, what a search found the moment it came)
+
+    def watch_notices() -> None:
+        position, deadline = start, time.monotonic() + 60
+        while len(at_notice) < 2 and time.monotonic() < deadline:
+            for _, entries in client.xread({stream: position}, block=500) or []:
+                for entry_id, fields in entries:
+                    position, event = entry_id, json.loads(fields["event"])
+                    if (event["aggregate_type"], event["aggregate_id"]) != ("post", str(post_id)):
+                        continue
+                    query = {"query": {"ids": {"values": [str(post_id)]}}}
+                    hits = search.search(index=posts_index, body=query)["hits"]["hits"]  # a search: no realtime get
+                    at_notice.append((event["aggregate_version"], hits[0]["_source"]["post_version"] if hits else None))
+
+    watcher = threading.Thread(target=watch_notices)
+    watcher.start()
     publish_outbox(kafka_bootstrap_servers)
     drain(loop)
+    posts.post_edit(post_id=post_id, actor=author, title="Announced", content="c, again", uow=uow())
+    publish_outbox(kafka_bootstrap_servers)
+    drain(loop)
+    watcher.join(60)
+    assert [version for version, _ in at_notice] == [1, 2], at_notice
+    for version, searchable in at_notice:
+        assert (searchable or 0) >= version, f"version {version} announced while a search found {searchable}"
     created = [
         json.loads(fields["document"])
         for _, fields in client.xrange(stream, min=f"({start}")

@@ -11,16 +11,17 @@ from collections.abc import Callable
 from django.db import connection
 from kafka import KafkaAdminClient
 
-from command_service.apps.outbox.publisher import KafkaPublisher
-from command_service.apps.outbox.relay import OutboxRelay, RelaySettings
-from command_service.apps.outbox.wake_up import SleepWakeUp
+from command_service.relay.publisher import KafkaPublisher
+from command_service.relay.relay import OutboxRelay, RelaySettings
+from command_service.relay.wake_up import SleepWakeUp
 from command_service.services import posts
-from projector.app import ProjectorConfig, bootstrap
-from projector.indices import alias_of, indices_behind, list_indices
-from projector.mappings import POSTS
-from projector.rebuild import rebuild
-from projector.source import CommandSource
-from projector.verify import verify
+from projector.consumer.app import ProjectorConfig, bootstrap
+from projector.operations.indices import indices_behind, list_indices
+from projector.operations.rebuild import rebuild
+from projector.operations.source import CommandSource
+from projector.operations.verify import verify
+from read_models.indices import alias_of
+from read_models.models import POSTS
 from tests.integration.conftest import run_database_url
 from tests.integration.projector.conftest import record_scenario, register, uow
 

@@ -20,10 +20,10 @@ from rest_framework.test import APIClient
 from command_service.domain.actors import Actor
 from command_service.services import comments, posts, users
 from command_service.services.unit_of_work import Written
-from projector.indices import ensure_live_indices
-from projector.notices import Notices
-from projector.scripts import install_scripts
-from projector.writer import Applied, Writer
+from projector.consumer.live_indices import ensure_live_indices
+from projector.consumer.notices import Notices
+from projector.consumer.scripts import install_scripts
+from projector.consumer.writer import Applied, Writer
 from query_service.adapters import opensearch, redis_client
 from tests.unit.command_service.fakes import FakeUnitOfWork
 

@@ -29,8 +29,9 @@ from bench.support import free_port, process
 from infra.process import port_in_use, wait_until
 from query_service.adapters import opensearch, redis_client
 from query_service.stream import notices
-from query_service.stream.fanout import BATCH, Fanout, position_key
+from query_service.stream.fanout import BATCH, Fanout
 from query_service.stream.routing import websocket_application
+from read_models.keys import channel_group, fanout_position_key
 
 
 def _channels_testing() -> None:
@@ -119,7 +120,7 @@ async def subscribe(communicator: WebsocketCommunicator, **frame: Any) -> list[d
 def group_size() -> int:
     """How many connections the channel layer has in the stream's group now (any channel-layer prefix)."""
     client = redis_client()
-    return sum(client.zcard(key) for key in client.scan_iter(f"*:group:{notices.group_name()}"))
+    return sum(client.zcard(key) for key in client.scan_iter(f"*:group:{channel_group()}"))
 
 
 def wait_group_empty() -> None:
@@ -133,11 +134,40 @@ def tip() -> str:
     return notices.stream_bounds(redis_client()).last
 
 
-async def frames(communicator: WebsocketCommunicator, count: int, *, quiet: float = 0.3) -> list[dict[str, Any]]:
-    """Exactly `count` frames, then nothing for `quiet` seconds."""
-    received = [await communicator.receive_json_from(timeout=WAIT) for _ in range(count)]
-    assert await communicator.receive_nothing(timeout=quiet), "more frames than expected"
-    return received
+async def frames(communicator: WebsocketCommunicator, count: int) -> list[dict[str, Any]]:
+    """The next `count` frames. Whether more follow is not waited out: see `frames_until`."""
+    return [await communicator.receive_json_from(timeout=WAIT) for _ in range(count)]
+
+
+async def frames_until(communicator: WebsocketCommunicator, last: tuple[str, str]) -> list[dict[str, Any]]:
+    """Every frame up to and including the event frame of `last` (event type, aggregate id), which must come.
+
+    Frames go out in stream order, so when `last` was projected after the writes of interest (by a later
+    `Story.project()`), whatever those sent comes before it: the frames returned are all there were, proved by a
+    frame that arrived rather than by a quiet window.
+    """
+    received = []
+    while True:
+        received.append(frame := await communicator.receive_json_from(timeout=WAIT))
+        if frame["type"] == "event" and kinds([frame]) == [last]:
+            return received
+
+
+async def heartbeats(position: str, count: int) -> None:
+    """Wait until `count` fan-out heartbeats naming `position` reached the subscribers' group (an idle fan-out
+    sends one a second), as seen by a channel of the test's own in that group."""
+    from channels.layers import get_channel_layer
+
+    layer, group = get_channel_layer(), channel_group()
+    channel = await layer.new_channel()
+    await layer.group_add(group, channel)
+    try:
+        seen = 0
+        while seen < count:
+            message = await asyncio.wait_for(layer.receive(channel), WAIT)
+            seen += message["type"] == notices.HEARTBEAT_TYPE and message["position"] == position
+    finally:
+        await layer.group_discard(group, channel)
 
 
 def kinds(received: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -164,7 +194,7 @@ def server_processes(prefix: str, log_dir: Path, **env: str) -> Iterator[int]:
         client = redis.Redis.from_url(os.environ["REDIS_URL"])
         started = wait_until(lambda: client.exists(f"{prefix}live:fanout:position") == 1, timeout=30, interval=0.05)
         assert started, "the fan-out did not start"
-        assert position_key() == f"{prefix}live:fanout:position"
+        assert fanout_position_key() == f"{prefix}live:fanout:position"
         yield port
 
 

@@ -115,16 +115,32 @@ def test_cursor_pages_walk_every_post_once_in_order(story: Story, get: Callable[
     assert seen == whole
 
 
-def test_page_size_is_capped(story: Story, get: Callable[..., Any]) -> None:
+def test_page_size_defaults_to_page_size_default_and_is_capped_at_page_size_max(
+    story: Story, get: Callable[..., Any]
+) -> None:
+    from django.conf import settings
+
+    assert (settings.PAGE_SIZE_DEFAULT, settings.PAGE_SIZE_MAX) == (20, 100)
+    count = settings.PAGE_SIZE_MAX + 5  # more than a capped page holds
     ada = story.register("ada")
-    for number in range(3):
-        story.post(ada, f"Post {number}")
-    story.project()
+    newest_first = [str(story.post(ada, f"Post {number}")) for number in range(count)][::-1]
+    story.project()  # one batch: the projector's bulk writes
 
-    response = get("post-search", {"page_size": 100_000})
+    default = get("post-search").json()
+    capped = get("post-search", {"page_size": 100_000}).json()
+    exact = get("post-search", {"page_size": settings.PAGE_SIZE_MAX}).json()
+    rest = get("post-search", {"page_size": 100_000, "cursor": capped["next_cursor"]}).json()
+    after_default = get("post-search", {"cursor": default["next_cursor"]}).json()
 
-    assert response.status_code == 200
-    assert len(response.json()["results"]) == 3
+    assert [post["id"] for post in default["results"]] == newest_first[: settings.PAGE_SIZE_DEFAULT]
+    assert default["next_cursor"]
+    assert default["total"] == count
+    assert [post["id"] for post in after_default["results"]] == newest_first[20:40]  # the default again
+    assert [post["id"] for post in capped["results"]] == newest_first[: settings.PAGE_SIZE_MAX]
+    assert exact["results"] == capped["results"]
+    assert capped["next_cursor"]
+    assert [post["id"] for post in rest["results"]] == newest_first[settings.PAGE_SIZE_MAX :]
+    assert rest["next_cursor"] is None
 
 
 def test_no_parameter_combination_serves_a_draft_or_a_removed_post(story: Story, get: Callable[..., Any]) -> None:
