@@ -178,7 +178,9 @@ def _check(admin: Any, specs: list[TopicSpec]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """`python -m events.topics [--bootstrap-servers HOSTS] [--dead-letters GROUP ...] [--timeout SECONDS]`."""
     parser = argparse.ArgumentParser(prog="python -m events.topics", description="Create or check the event topics.")
-    parser.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or "127.0.0.1:19092")
+    from runtime.settings import kafka_bootstrap_servers  # the command line's default only: not the contract's
+
+    parser.add_argument("--bootstrap-servers", default=kafka_bootstrap_servers())
     parser.add_argument("--dead-letters", action="append", default=[], metavar="GROUP", help="also GROUP's DLQ")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the brokers (default 30)")
     args = parser.parse_args(argv)
