@@ -9,7 +9,7 @@ PYTEST := $(RUN) python -m infra exec -- pytest
 
 .PHONY: help bootstrap install services services-down services-status run lint format schemas test test-unit test-api \
 	test-integration test-query test-e2e bench-command bench-projector bench-query bench-ryw \
-	bench-stream demo
+	bench-stream bench-hot-author demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -69,8 +69,12 @@ test-e2e: services ## the whole system through its public HTTP and WebSocket API
 bench-command: services ## POST create with and without the outbox, and commit-to-Kafka latency
 	@$(RUN) python -m bench.command_write
 
-bench-projector: services ## projector events/s vs a raw bulk of the same documents; full-build rate (POSTS=100000)
-	@$(RUN) python -m bench.projector_rate --posts $(or $(POSTS),20000)
+bench-projector: services ## P4: live projector events/s on a realistic history vs a raw bulk of its final documents (POSTS=2000 SAMPLES=3)
+	@$(RUN) python -m infra exec -- python -m bench.projector_rate --posts $(or $(POSTS),2000) --samples $(or $(SAMPLES),3)
+
+bench-hot-author: services ## P9: events/s over the last vs the first 10 % of one author's comments (COMMENTS=20000 SAMPLES=3 BUDGET=120)
+	@$(RUN) python -m infra exec -- python -m bench.hot_author --comments $(or $(COMMENTS),20000) \
+		--samples $(or $(SAMPLES),3) --budget $(or $(BUDGET),120)
 
 bench-query: services ## list/search p50/p99 of the query service vs the same list by the Django ORM (POSTS=100000)
 	@$(RUN) python -m infra exec -- python -m bench.query_read --posts $(or $(POSTS),100000)

@@ -1,163 +1,91 @@
-"""Projector throughput vs a raw bulk load of the same final documents, and the rate of a full build from topics.
+"""P4: live projector throughput over a realistic history vs a raw bulk of the same final documents.
 
-Needs the local services (`make services`). Run: `make bench-projector` (or `uv run python -m bench.projector_rate
---posts 100000`). It writes a synthetic history (users, then per post: created, published and 5 comments) as
-contract-valid events to topics of its own (EVENTS_TOPIC_PREFIX=bench-...), projects them from the start into
-fresh read models exactly as a rebuild's build phase does (the projector's own loop and writer, no notices), then
-bulk-loads the resulting documents into plain indices with the same mappings, and prints both rates. Everything it
-creates is deleted at the end.
+Needs the local services (`make services`). Run: `make bench-projector` (POSTS=2000, SAMPLES=3), or
+`uv run python -m infra exec -- python -m bench.projector_rate --posts 2000 --samples 3`.
+
+The history is `bench.history.history`: per post created, edited twice, retagged, published, 5 comments (one
+edited, one deleted); one post in 20 unpublished or deleted; every user renamed once mid-history; one author
+writing 10 % of the comments. Each sample, in a fresh private namespace (`bench.projection.Namespace`): the live
+projector (`projector.consumer.app.bootstrap`: aliases, holds, dead letters, Redis notices) joins its group on the
+empty topics, the history is produced, and the clock runs while the loop consumes all of it (events/s). The
+projected documents are read back, checked against the history's expected final state (`expected_documents`) and
+for dead letters, and their public fields bulk-loaded into fresh indices with the same mappings: the peer
+(documents/s, and events-equivalent/s = the history's events / the bulk's seconds). The ratio projector events/s ÷
+raw events-equivalent/s (= bulk seconds ÷ projection seconds) is P4's number (target >= 0.6). Medians of the
+samples are printed last. Every loop is bounded by count (the history) and time (`--budget` per sample); a sample
+that runs out of time is reported as such and its rate is over what it reached. Traffic goes to loopback services.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import random
-import time
-import uuid
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from collections import Counter
 
-from kafka import KafkaProducer
-from kafka.admin import KafkaAdminClient
-from opensearchpy import OpenSearch, helpers
+from opensearchpy import OpenSearch
 
-from events.envelope import EventEnvelope, encode
-from events.topics import dead_letter_spec, ensure_topics, message_key, topic_for
-from events.types import AuthorSnapshot, CommentAdded, PostCreated, PostPublished, UserRegistered
-from projector.consumer.app import group_consumer
-from projector.consumer.dead_letters import DeadLetterWriter
-from projector.consumer.holds import Holds
-from projector.consumer.loop import LoopSettings, ProjectorLoop
-from projector.consumer.scripts import install_scripts
-from projector.consumer.writer import Writer
-from projector.operations.indices import create_indices
-from read_models.documents import public_document
-from read_models.models import READ_MODELS
-from runtime.settings import kafka_bootstrap_servers, opensearch_url
+from bench.history import Recipe, expected_documents, history, mismatches
+from bench.projection import Namespace, dead_letters, live_loop, median, produce, project, raw_bulk, read_documents
+from runtime.settings import opensearch_url
 
-COMMENTS_PER_POST = 5
+TARGET = 0.6
 
 
-def history(posts: int, users: int) -> list[EventEnvelope]:
-    """A plausible history: users register, then each post is created, published and commented on 5 times."""
-    rng = random.Random(1)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    events: list[EventEnvelope] = []
-    snapshots = []
-    for n in range(1, users + 1):
-        payload = UserRegistered(user_id=str(n), username=f"user{n}", display_name=f"User {n}", avatar_url=None, bio="")
-        events.append(EventEnvelope.create(payload, aggregate_version=1, correlation_id="bench", occurred_at=start))
-        snapshots.append(AuthorSnapshot(str(n), f"user{n}", f"User {n}", None, 1))
-    comment_id = 0
-    words = [
-        "the",
-        "quick",
-        "brown",
-        "fox",
-        "jumps",
-        "over",
-        "the",
-        "lazy",
-        "dog",
-        "while",
-        "projectors",
-        "write",
-        "documents",
-    ]
-    for post in range(1, posts + 1):
-        at = start + timedelta(seconds=post)
-        author = rng.choice(snapshots)
-        content = " ".join(rng.choice(words) for _ in range(120))
-        created = PostCreated(str(post), author, f"Post {post} about {rng.choice(words)}", content, ("bench",), at)
-        events.append(EventEnvelope.create(created, aggregate_version=1, correlation_id="bench", occurred_at=at))
-        published = PostPublished(str(post), at)
-        events.append(EventEnvelope.create(published, aggregate_version=2, correlation_id="bench", occurred_at=at))
-        for _ in range(COMMENTS_PER_POST):
-            comment_id += 1
-            added = CommentAdded(str(comment_id), str(post), rng.choice(snapshots), "a comment " * 5, at)
-            events.append(EventEnvelope.create(added, aggregate_version=1, correlation_id="bench", occurred_at=at))
-    return events
-
-
-def produce(events: list[EventEnvelope], servers: str) -> float:
-    """Write the events to their topics; returns seconds."""
-    started = time.monotonic()
-    producer = KafkaProducer(bootstrap_servers=servers, linger_ms=20, batch_size=512 * 1024, acks="all")
-    for event in events:
-        producer.send(topic_for(event.aggregate_type), key=message_key(event), value=encode(event))
-    producer.flush()
-    producer.close()
-    return time.monotonic() - started
-
-
-def project(client: OpenSearch, targets: dict[str, str], servers: str, group: str, batch: int) -> tuple[int, float]:
-    """Project every event from the start, as a rebuild's build phase does; returns (events, seconds)."""
-    holds = Holds(client, group)
-    holds.ensure_index()
-    dead_letters = DeadLetterWriter(servers, group)
-    loop = ProjectorLoop(
-        partial(group_consumer, group, batch), Writer(client, targets), dead_letters, holds, None, LoopSettings(batch)
-    )
-
-    class Count:
-        n = 0
-
-        def update(self, k: int) -> None:
-            self.n += k
-
-    counter = Count()
-    started = time.monotonic()
-    loop.catch_up(progress=counter)
-    seconds = time.monotonic() - started
-    loop.close()
-    return counter.n, seconds
-
-
-def raw_bulk(client: OpenSearch, targets: dict[str, str], prefix: str) -> tuple[int, float]:
-    """Bulk-load the projected documents (without bookkeeping) into plain indices; returns (documents, seconds)."""
-    docs = []
-    for model in READ_MODELS:
-        for hit in helpers.scan(client, index=targets[model.name], query={"query": {"match_all": {}}}):
-            source = public_document(hit["_source"])
-            docs.append({"_index": f"{prefix}raw-{model.name}", "_id": hit["_id"], "_source": source})
-    for model in READ_MODELS:
-        client.indices.create(index=f"{prefix}raw-{model.name}", body=model.body())
-    started = time.monotonic()
-    helpers.bulk(client, docs, chunk_size=1000, request_timeout=120)
-    client.indices.refresh(index=f"{prefix}raw-*")
-    return len(docs), time.monotonic() - started
+def sample(n: int, events: list, expected: dict, batch: int, budget: float) -> dict[str, float] | None:
+    """One measurement in a fresh namespace; prints its line and returns its numbers (None when out of time)."""
+    client = OpenSearch(opensearch_url(), timeout=300)
+    with Namespace().active() as namespace:
+        loop = live_loop(namespace, batch)
+        try:
+            produce_seconds = produce(events)
+            progress, finished = project(loop, len(events), budget)
+        finally:
+            loop.close()
+        seconds = progress.marks[-1][0] - progress.marks[0][0]
+        if not finished:
+            print(f"sample {n}: out of time: {progress.n} of {len(events)} events in {seconds:.0f} s "
+                  f"= {progress.n / seconds:.0f} events/s (no peer run)")  # fmt: skip
+            return None
+        documents = read_documents(client, namespace.index_prefix)
+        wrong = [f"{model}/{line}" for model in expected for line in mismatches(expected[model], documents[model])]
+        held = dead_letters(client, namespace.run)
+        count, bulk_seconds = raw_bulk(client, documents, namespace.index_prefix)
+    rate, docs_rate, equivalent = progress.n / seconds, count / bulk_seconds, len(events) / bulk_seconds
+    print(f"sample {n}: produced in {produce_seconds:.1f} s | projector {progress.n} events in {seconds:.1f} s = "
+          f"{rate:.0f} events/s | raw bulk {count} documents in {bulk_seconds:.2f} s = {docs_rate:.0f} documents/s "
+          f"= {equivalent:.0f} events-equivalent/s | ratio {rate / equivalent:.3f} | check: {len(wrong)} wrong "
+          f"fields, {held} held aggregates")  # fmt: skip
+    for line in wrong[:5]:
+        print(f"    {line}")
+    return {"rate": rate, "docs_rate": docs_rate, "equivalent": equivalent, "ratio": rate / equivalent,
+            "valid": float(not wrong and not held)}  # fmt: skip
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--posts", type=int, default=20_000)
-    parser.add_argument("--users", type=int, default=1_000)
-    parser.add_argument("--batch", type=int, default=1_000)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=2000)
+    parser.add_argument("--users", type=int, default=0, help="default: posts / 10, at least 20")
+    parser.add_argument("--samples", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=500, help="the live projector's batch (PROJECTOR_BATCH_SIZE)")
+    parser.add_argument("--budget", type=float, default=600, help="seconds a sample may project for")
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    run = f"bench-{uuid.uuid4().hex[:6]}"
-    os.environ["EVENTS_TOPIC_PREFIX"] = f"{run}."
-    servers, client = kafka_bootstrap_servers(), OpenSearch(opensearch_url(), timeout=120)
-    ensure_topics(servers, extra=[dead_letter_spec(run)])
-    install_scripts(client)
-    try:
-        events = history(args.posts, args.users)
-        produce_seconds = produce(events, servers)
-        targets = create_indices(client, prefix=f"{run}-")
-        count, project_seconds = project(client, targets, servers, run, args.batch)
-        documents, bulk_seconds = raw_bulk(client, targets, f"{run}-")
-    finally:
-        client.indices.delete(index=f"{run}-*", ignore_unavailable=True)
-        admin = KafkaAdminClient(bootstrap_servers=servers)
-        admin.delete_topics([t for t in admin.list_topics() if t.startswith(f"{run}.")])
-        admin.close()
-    print(f"history: {args.posts} posts x (created, published, {COMMENTS_PER_POST} comments) + {args.users} users "
-          f"= {len(events)} events, produced in {produce_seconds:.1f} s")  # fmt: skip
-    print(f"projector (build from topics): {count} events in {project_seconds:.1f} s = {count / project_seconds:.0f} "
-          f"events/s, {documents / project_seconds:.0f} documents/s")  # fmt: skip
-    print(f"raw bulk of the same {documents} final documents: {bulk_seconds:.1f} s = {documents / bulk_seconds:.0f} "
-          f"documents/s")  # fmt: skip
-    print(f"projector time / raw bulk time: {project_seconds / bulk_seconds:.1f}")
+    recipe = Recipe(posts=args.posts, users=args.users or max(20, args.posts // 10), seed=args.seed)
+    events = history(recipe)
+    expected = expected_documents(events)
+    types = ", ".join(f"{name} {n}" for name, n in sorted(Counter(e.event_type for e in events).items()))
+    print(f"P4 history: {recipe.posts} posts, {recipe.users} users (user 1 writes 1 comment in {recipe.hot_every}): "
+          f"{len(events)} events ({types}); final documents: "
+          f"{', '.join(f'{m} {len(d)}' for m, d in expected.items())}")  # fmt: skip
+    results = [r for n in range(1, args.samples + 1) if (r := sample(n, events, expected, args.batch, args.budget))]
+    if not results:
+        print("no sample finished within its budget")
+        return
+    ratio = median([r["ratio"] for r in results])
+    print(f"median of {len(results)} samples: projector {median([r['rate'] for r in results]):.0f} events/s; raw bulk "
+          f"{median([r['docs_rate'] for r in results]):.0f} documents/s = "
+          f"{median([r['equivalent'] for r in results]):.0f} events-equivalent/s; ratio {ratio:.3f} "
+          f"(P4 target >= {TARGET}: {'met' if ratio >= TARGET else 'not met'})"
+          f"{'' if all(r['valid'] for r in results) else '; WARNING: a sample projected wrong documents'}")  # fmt: skip
 
 
 if __name__ == "__main__":

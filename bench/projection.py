@@ -1,0 +1,186 @@
+"""What the projector benchmarks share: a private namespace per sample, producing, the live loop, the raw-bulk peer.
+
+Each sample runs in a `Namespace`: its own EVENTS_TOPIC_PREFIX (topics `<run>.content.*`, the dead-letter topic)
+and PROJECTOR_INDEX_PREFIX (read-model aliases and indices, the holds index, the Redis notice stream and freshness
+key, all `<run>-...`), and its own consumer group `<run>`. Everything it created is deleted on the way out,
+whatever happened. The loop under test is the live projector's, built by `projector.consumer.app.bootstrap`
+(Writer on the aliases, dead letters, holds, notices to Redis), so what is measured is today's wiring.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from kafka import KafkaProducer
+from kafka.admin import KafkaAdminClient
+from kafka.errors import KafkaError
+from opensearchpy import OpenSearch, helpers
+
+from events.envelope import EventEnvelope, encode
+from events.topics import message_key, topic_for
+from projector.consumer.app import ProjectorConfig, bootstrap
+from projector.consumer.loop import ProjectorLoop
+from read_models.documents import public_document
+from read_models.indices import alias_of
+from read_models.keys import holds_index
+from read_models.models import READ_MODELS
+from runtime.settings import kafka_bootstrap_servers, opensearch_url, redis_url
+
+
+@dataclass
+class Namespace:
+    """One sample's private topics, indices, Redis keys and consumer group (see the module docstring)."""
+
+    run: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex[:8]}")
+
+    @property
+    def index_prefix(self) -> str:
+        return f"{self.run}-"
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[Namespace]:
+        """Set the prefixes for the duration, then delete every topic, index, key and group of the run."""
+        saved = {name: os.environ.get(name) for name in ("EVENTS_TOPIC_PREFIX", "PROJECTOR_INDEX_PREFIX")}
+        os.environ["EVENTS_TOPIC_PREFIX"] = f"{self.run}."
+        os.environ["PROJECTOR_INDEX_PREFIX"] = self.index_prefix
+        try:
+            yield self
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            self.clean()
+
+    def clean(self) -> None:
+        """Delete what the run created; each kind on its own, so one failure does not leave the others."""
+        with contextlib.suppress(Exception):
+            OpenSearch(opensearch_url(), timeout=120).indices.delete(index=f"{self.run}-*", ignore_unavailable=True)
+        with contextlib.suppress(Exception):
+            client = redis.Redis.from_url(redis_url())
+            keys = list(client.scan_iter(match=f"{self.run}-*", count=1000))
+            if keys:
+                client.delete(*keys)
+            client.close()
+        with contextlib.suppress(KafkaError, OSError):
+            admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers())
+            try:
+                topics = [t for t in admin.list_topics() if t.startswith(f"{self.run}.")]
+                if topics:
+                    admin.delete_topics(topics)
+                with contextlib.suppress(KafkaError):
+                    admin.delete_groups([self.run])
+            finally:
+                admin.close()
+
+
+def produce(events: list[EventEnvelope]) -> float:
+    """Write the events to their topics (prefix in force), keyed by aggregate; returns seconds."""
+    started = time.monotonic()
+    producer = KafkaProducer(
+        bootstrap_servers=kafka_bootstrap_servers(), linger_ms=20, batch_size=512 * 1024, acks="all"
+    )
+    try:
+        for event in events:
+            producer.send(topic_for(event.aggregate_type), key=message_key(event), value=encode(event))
+        producer.flush()
+    finally:
+        producer.close()
+    return time.monotonic() - started
+
+
+class Progress:
+    """Counts the records the loop consumed, with the time after each batch (a `catch_up` progress object)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.marks: list[tuple[float, int]] = [(time.monotonic(), 0)]
+
+    def update(self, k: int) -> None:
+        self.n += k
+        if k:
+            self.marks.append((time.monotonic(), self.n))
+
+    def seconds_between(self, low: int, high: int) -> tuple[float, int]:
+        """(seconds, records) from the batch that reached `low` records to the batch that reached `high`."""
+        start = next((m for m in reversed(self.marks) if m[1] <= low), self.marks[0])
+        end = next((m for m in self.marks if m[1] >= high), self.marks[-1])
+        return end[0] - start[0], end[1] - start[1]
+
+
+def live_loop(namespace: Namespace, batch_size: int) -> ProjectorLoop:
+    """The live projector's loop in `namespace`, joined to its group, positioned at the (empty) topics' start.
+
+    Joining first keeps the group's join and partition assignment out of the measured time.
+    """
+    config = ProjectorConfig(group=namespace.run, batch_size=batch_size, batch_timeout=0.5, metrics_port=0)
+    loop = bootstrap(config)
+    loop.catch_up(timeout=120)  # nothing to read yet: returns once the partitions are assigned
+    return loop
+
+
+def project(loop: ProjectorLoop, expected: int, budget: float) -> tuple[Progress, bool]:
+    """Let the loop consume `expected` records or run out of `budget` seconds; returns (progress, finished)."""
+    progress = Progress()
+    deadline = progress.marks[0][0] + budget
+    try:
+        while progress.n < expected:
+            before = progress.n
+            loop.catch_up(timeout=deadline - time.monotonic(), progress=progress)
+            if progress.n == before:  # at the end of the topics: fewer records than expected
+                break
+    except TimeoutError:
+        return progress, False
+    return progress, progress.n >= expected
+
+
+def read_documents(client: OpenSearch, prefix: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """{model: {id: public document}} of every read model behind `prefix`'s aliases."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for model in READ_MODELS:
+        alias = alias_of(model, prefix)
+        client.indices.refresh(index=alias)
+        hits = helpers.scan(client, index=alias, query={"query": {"match_all": {}}}, size=1000)
+        out[model.name] = {hit["_id"]: public_document(hit["_source"]) for hit in hits}
+    return out
+
+
+def raw_bulk(client: OpenSearch, documents: dict[str, dict[str, dict[str, Any]]], prefix: str) -> tuple[int, float]:
+    """The peer: bulk-load the same documents into fresh indices with the same mappings; returns (docs, seconds).
+
+    One client, chunks of 1000, one refresh at the end: what loading the final state directly costs.
+    """
+    for model in READ_MODELS:
+        client.indices.create(index=f"{prefix}raw-{model.name}", body=model.body())
+    actions = [
+        {"_index": f"{prefix}raw-{model}", "_id": doc_id, "_source": source}
+        for model, docs in documents.items()
+        for doc_id, source in docs.items()
+    ]
+    started = time.monotonic()
+    helpers.bulk(client, actions, chunk_size=1000, request_timeout=300)
+    client.indices.refresh(index=f"{prefix}raw-*")
+    return len(actions), time.monotonic() - started
+
+
+def dead_letters(client: OpenSearch, group: str) -> int:
+    """How many aggregates the run's projector held (each one dead-lettered at least one event)."""
+    index = holds_index(group)
+    if not client.indices.exists(index=index):
+        return 0
+    client.indices.refresh(index=index)
+    return int(client.count(index=index)["count"])
+
+
+def median(values: list[float]) -> float:
+    """The median, 0 for no values."""
+    return statistics.median(values) if values else 0.0
