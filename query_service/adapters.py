@@ -7,7 +7,8 @@ from functools import cache
 import redis
 from opensearchpy import OpenSearch
 
-from runtime.settings import opensearch_url, redis_url
+from runtime import redis_clients
+from runtime.settings import opensearch_url
 
 # Requests fail fast when OpenSearch is unreachable (the API answers 503); a search itself is bounded by this.
 OPENSEARCH_TIMEOUT_SECONDS = 10
@@ -21,5 +22,5 @@ def opensearch() -> OpenSearch:
 
 @cache
 def redis_client() -> redis.Redis:
-    """The shared Redis client (its own connection pool)."""
-    return redis.Redis.from_url(redis_url(), socket_timeout=5, socket_connect_timeout=2)
+    """The shared Redis client (its own connection pool, timeouts: a hung Redis fails a request, not hangs it)."""
+    return redis_clients.redis_client()

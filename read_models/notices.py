@@ -7,6 +7,10 @@ event type. The stream is trimmed to about NOTICE_RETENTION entries: a subscribe
 
 An entry that does not parse (not written by the projector) is still a position in the stream: the reader moves
 past it and nobody sees it.
+
+A gap marker (`gap_encode`, field `kind` = GAP_KIND) is the projector's word that notices before it were lost (Redis
+was unreachable when their batch became searchable): readers cannot vouch for continuity across it, so a
+subscriber must resync. It is never shown as an event.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from events.envelope import EventEnvelope, encode
 from read_models.documents import public_document
 
 NOTICE_RETENTION = 100_000
+GAP_KIND = "gap"
 type Entry = tuple[bytes | str, dict[bytes, bytes]]  # (stream id, fields) as redis-py returns them
 
 
@@ -33,6 +38,7 @@ class Notice:
         event_text: the encoded envelope as stored (JSON text); empty when unreadable.
         document_text: the document as stored (JSON text); empty when unreadable.
         error: why the entry is unreadable, None when it was read.
+        gap: whether the entry is a gap marker (notices before it were lost); it then carries no event.
     """
 
     position: str
@@ -41,6 +47,7 @@ class Notice:
     event_text: str = ""
     document_text: str = ""
     error: str | None = None
+    gap: bool = False
 
 
 def notice_encode(event: EventEnvelope, document: dict[str, Any] | None) -> dict[str, bytes | str]:
@@ -52,10 +59,18 @@ def notice_encode(event: EventEnvelope, document: dict[str, Any] | None) -> dict
     }
 
 
+def gap_encode(lost: int) -> dict[str, str]:
+    """The fields (for XADD) of a gap marker: `lost` notices before it could not be written."""
+    return {"kind": GAP_KIND, "lost": str(lost)}
+
+
 def notice_parse(entry: Entry) -> Notice:
-    """The notice in a stream entry; an unreadable entry gives a Notice with only its position and `error`."""
+    """The notice in a stream entry; an unreadable entry gives a Notice with only its position and `error`, a gap
+    marker one with only its position and `gap`."""
     entry_id, fields = entry
     position = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    if fields.get(b"kind") == GAP_KIND.encode():
+        return Notice(position, gap=True)
     try:
         event_text, document_text = fields[b"event"].decode(), fields.get(b"document", b"null").decode()
         event, document = json.loads(event_text), json.loads(document_text)

@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-import redis
 from kafka import KafkaConsumer
 from opensearchpy import OpenSearch
 
@@ -19,7 +18,8 @@ from projector.consumer.loop import LoopSettings, ProjectorLoop
 from projector.consumer.notices import Notices
 from projector.consumer.scripts import install_scripts
 from projector.consumer.writer import Writer
-from runtime.settings import kafka_bootstrap_servers, opensearch_url, projector_group, redis_url
+from runtime.redis_clients import redis_client
+from runtime.settings import kafka_bootstrap_servers, opensearch_url, projector_group
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,6 @@ def bootstrap(config: ProjectorConfig) -> ProjectorLoop:
         Writer(client, targets),
         DeadLetterWriter(kafka_bootstrap_servers(), config.group),
         Holds(client, config.group),
-        Notices(redis.Redis.from_url(redis_url()), config.group),
+        Notices(redis_client(), config.group),  # timeouts: a hung Redis costs a batch its notices, not the batch
         LoopSettings(batch_size=config.batch_size, batch_timeout=config.batch_timeout),
     )

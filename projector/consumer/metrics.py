@@ -14,3 +14,5 @@ COMMIT_TO_SEARCHABLE = Gauge(
 BATCH_SECONDS = Gauge("projector_last_batch_seconds", "Duration of the last batch")
 COMMITS_REFUSED = Counter("projector_commits_refused_total", "Batches whose commit a rebalance refused (read again)")
 REJOINS = Counter("projector_rejoins_total", "Consumers replaced because their commits stayed refused")
+NOTICES_LOST = Counter("projector_notices_lost_total", "Notices not written because Redis failed (the batch went on)")
+NOTICE_GAPS = Counter("projector_notice_gaps_total", "Gap markers written to the notice stream after lost notices")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from runtime.logs import logging_config
+from runtime.redis_clients import redis_timeouts
 from runtime.settings import projector_group, redis_url
 
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
@@ -87,7 +88,8 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [redis_url()],
+            # Timeouts above the layer's 5 s blocking pop, so a hung Redis cannot hang a worker for ever.
+            "hosts": [{"address": redis_url(), **redis_timeouts(socket_timeout=10)}],
             "prefix": os.environ.get("QUERY_CHANNEL_PREFIX", "query"),
             # A connection's queue holds this many messages (each a batch of stream items); beyond it the layer
             # drops, which the consumer detects (close 4008). Messages are shared by a worker's connections.

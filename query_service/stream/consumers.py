@@ -5,7 +5,9 @@ The connection joins the fan-out's group when it opens. `position` is the last s
 by a catch-up, and is dropped; a later one must name `position` as its `previous`, else the channel layer dropped
 messages for this connection and it is closed with RESUME_REQUIRED rather than skip events silently (an
 idle fan-out's heartbeat reveals lost messages at the end of a burst). So is a connection whose client does not
-read a frame within STREAM_SEND_TIMEOUT_SECONDS: neither case grows memory.
+read a frame within STREAM_SEND_TIMEOUT_SECONDS: neither case grows memory. An item without a `previous` (notices
+were lost before it) closes a live connection the same way; a catch-up that meets one sends `resync_required` and
+goes on past it.
 """
 
 from __future__ import annotations
@@ -136,6 +138,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
             if entries:
                 items = await asyncio.to_thread(notices.build_items, entries, self.position, opensearch())
                 for item in items:
+                    if item["previous"] is None:
+                        reason = f"notices before position {item['position']} were lost: reload over HTTP"
+                        await self._send(json.dumps(to_json(ResyncRequiredFrame(reason=reason))))
                     await self._deliver(item)
             if len(entries) < chunk:
                 return

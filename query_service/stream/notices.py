@@ -3,7 +3,9 @@
 Every stream entry becomes one item, whether or not anyone may see it, so each item can name the entry before it
 (`previous`) and a subscriber notices any item it did not get. An item carries:
 
-- `position`, `previous`: the entry's stream id and the one before it (None when unknown: a gap);
+- `position`, `previous`: the entry's stream id and the one before it (None when unknown: a gap). A gap marker
+  (`read_models.notices.gap_encode`: the projector lost notices before it) is such a gap: its item has no event
+  and `previous` None, so live subscribers close for a resume and resuming ones are told to resync;
 - for a notice subscribers may see (`query_service.stream.visibility`): `event` (the encoded envelope, JSON
   text), `document` (JSON text, `null` when removed) and the filter keys `aggregate_type`, `tags`, `author_id`.
 
@@ -96,6 +98,10 @@ def build_items(entries: Sequence[Entry], previous: str | None, search: OpenSear
     posts = posts_by_id(search, post_ids)
     items = []
     for notice in parsed:
+        if notice.gap:  # nobody can vouch for what came before it
+            items.append({"position": notice.position, "previous": None})
+            previous = notice.position
+            continue
         item: dict[str, Any] = {"position": notice.position, "previous": previous}
         view = notice_view(notice.event, notice.document, posts.get(commented_post_id(notice.event) or ""))
         if view is not None:
@@ -111,4 +117,6 @@ def _read(entry: Entry) -> Notice:
     notice = notice_parse(entry)
     if notice.error is not None:  # not written by the projector: nobody sees it, the stream goes on
         log.warning("notice %s is unreadable: %s", notice.position, notice.error)
+    elif notice.gap:
+        log.warning("notices before %s were lost by the projector: subscribers will resync", notice.position)
     return notice

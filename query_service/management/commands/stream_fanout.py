@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 
 from query_service.adapters import opensearch
 from query_service.stream.fanout import Fanout
+from runtime.redis_clients import redis_timeouts
 from runtime.settings import redis_url
 
 
@@ -30,7 +31,7 @@ async def _main() -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    client = aioredis.Redis.from_url(redis_url(), socket_connect_timeout=2)
+    client = aioredis.Redis.from_url(redis_url(), **redis_timeouts())  # above the fan-out's 1 s blocking read
     try:
         await Fanout(client=client, search=opensearch(), layer=get_channel_layer()).run(stop)
     finally:

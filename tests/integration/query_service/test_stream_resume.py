@@ -7,8 +7,12 @@ import json
 import time
 from typing import Any
 
+import redis
 from channels.layers import get_channel_layer
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
+from bench.support import free_port
 from events.stream import CloseCode
 from query_service.adapters import opensearch, redis_client
 from query_service.stream import notices
@@ -231,5 +235,31 @@ def test_a_fanout_restarting_after_its_position_was_trimmed_makes_subscribers_re
             await again.disconnect()
         assert closed["code"] == CloseCode.RESUME_REQUIRED
         assert resync["type"] == "resync_required"
+
+    run(scenario)
+
+
+def test_notices_the_projector_lost_make_a_live_subscriber_resume_and_the_resume_ask_for_a_resync(story: Story) -> None:
+    async def scenario() -> None:
+        with fanout_thread():
+            live = await connect()
+            await subscribe(live, aggregate_types=["post"])
+            first = published(story, 1)
+            seen = await frames_until(live, ("post.published", first[-1]))
+            working = story.notices.client  # the projector's Notices, on a Redis that refuses it for one batch:
+            story.notices.client = redis.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))  # nothing listens
+            published(story, 1)  # searchable, its notices lost
+            story.notices.client = working
+            after = published(story, 1)  # the first notices written again follow a gap marker
+            closed = await live.receive_output(timeout=WAIT)
+            await live.disconnect()
+            again = await connect()
+            received = await subscribe(again, aggregate_types=["post"], resume_from=seen[-1]["position"])
+            await again.disconnect()
+        assert closed["code"] == CloseCode.RESUME_REQUIRED
+        resync, *caught_up = received
+        assert resync["type"] == "resync_required"
+        assert "were lost" in resync["reason"]
+        assert post_ids_of(caught_up) == after  # and the stream goes on past the gap
 
     run(scenario)

@@ -12,7 +12,7 @@ import pytest
 
 from events.envelope import EventEnvelope, decode
 from events.types import PostEdited
-from read_models.notices import Entry, Notice, notice_encode, notice_parse
+from read_models.notices import GAP_KIND, Entry, Notice, gap_encode, notice_encode, notice_parse
 
 AT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 POST = {"id": "1", "title": "T", "content": "words", "status": "published", "deleted": False, "tags": ["web"],
@@ -78,3 +78,17 @@ def test_an_entry_not_written_by_the_projector_is_only_a_position(fields: dict[s
     notice = notice_parse(stored("9-0", fields))
     assert notice.error
     assert notice == Notice("9-0", error=notice.error)  # no event, no document, no text
+
+
+def test_a_gap_marker_parses_as_a_gap_with_no_event() -> None:
+    fields = gap_encode(12)
+    assert fields == {"kind": GAP_KIND, "lost": "12"}
+    notice = notice_parse(stored("10-0", fields))
+    assert notice == Notice("10-0", gap=True)  # no event, no document, not an error
+    assert not notice_parse(stored("11-0", notice_encode(edited(), POST))).gap
+
+
+def test_a_gap_marker_is_told_apart_from_a_notice_by_its_kind_field_only() -> None:
+    fields = {**notice_encode(edited(), POST), "kind": GAP_KIND}
+    assert notice_parse(stored("12-0", fields)).gap
+    assert notice_parse(stored("13-0", {"kind": "other"})).error  # another kind is just unreadable

@@ -7,7 +7,6 @@ import socket
 from datetime import timedelta
 from typing import Any
 
-import redis
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
@@ -19,7 +18,8 @@ from command_service.relay.relay import OutboxRelay, RelaySettings
 from command_service.relay.wake_up import wake_up_for
 from events.topics import ensure_topics
 from runtime.heartbeats import Heartbeat
-from runtime.settings import kafka_bootstrap_servers, redis_url
+from runtime.redis_clients import redis_client
+from runtime.settings import kafka_bootstrap_servers
 from runtime.shutdown import StopRequested
 
 
@@ -43,7 +43,7 @@ class Command(BaseCommand):
                 poll_interval=options["poll_interval"],
                 retention=timedelta(seconds=settings.OUTBOX_RETENTION_SECONDS),
             ),
-            Heartbeat(redis.Redis.from_url(redis_url(), socket_timeout=2), f"relay {options['owner']}"),
+            Heartbeat(redis_client(socket_timeout=2), f"relay {options['owner']}"),
             also_prune=[bootstrap().idempotency.prune],  # expired Idempotency-Key records, on the same schedule
         )
         self._ensure_topics(servers)
