@@ -180,8 +180,8 @@ class ProjectorLoop:
     def _dead_letter(
         self, record: object, origin: Origin, key: str, reason: str, kind: str, held: set[tuple[str, str]]
     ) -> None:
-        """Hold the aggregate (count first), then write the dead letter."""
-        self.holds.count(origin.topic, key, "dead_lettered")
+        """Hold the aggregate behind this origin (first: see `projector.consumer.holds`), then write the dead letter."""
+        self.holds.hold(origin.topic, key, origin.partition, origin.offset)
         held.add((origin.topic, key))
         self.dead_letters.send(record.key, record.value, reason=reason, kind=kind, origin=origin)
         metrics.DEAD_LETTERED.labels(kind).inc()

@@ -9,7 +9,6 @@ import sys
 import time
 from collections.abc import Sequence
 
-import redis
 from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 from prometheus_client import start_http_server
 from tqdm import tqdm
@@ -28,7 +27,8 @@ from projector.operations.verify import verify
 from read_models.indices import alias_of
 from read_models.models import READ_MODELS
 from runtime.heartbeats import Heartbeat
-from runtime.settings import kafka_bootstrap_servers, redis_url
+from runtime.redis_clients import redis_client
+from runtime.settings import kafka_bootstrap_servers
 from runtime.shutdown import StopRequested
 
 log = logging.getLogger("projector")
@@ -58,6 +58,7 @@ def run(config: ProjectorConfig) -> int:
                 loop.run_once()
                 failures = 0
                 if heartbeat.due():  # lag is measured as often as it is reported
+                    loop.notices.settle()  # an idle projector still marks notices it lost (a no-op otherwise)
                     lag = lag_by_topic(loop.update_lag())
                     heartbeat.beat({"kafka": True, "opensearch": True}, lag=lag, **loop.holds.stats())
             except Exception as error:  # an outage of OpenSearch, Redis or Kafka: the batch is read again after a pause
@@ -66,6 +67,7 @@ def run(config: ProjectorConfig) -> int:
                 heartbeat.beat({}, failing_batches=failures, error=f"{type(error).__name__}: {error}"[:300])
                 time.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
     finally:
+        loop.notices.settle()
         loop.close()
     return 0
 
@@ -120,7 +122,7 @@ def dead_letters_replay(config: ProjectorConfig, *, skip_one: bool = False) -> i
     client = opensearch_client()
     targets = prepare(client, config)
     writer, holds = Writer(client, targets), Holds(client, config.group)
-    notices = Notices(redis.Redis.from_url(redis_url()), config.group)
+    notices = Notices(redis_client(), config.group)
     reader = EventReader()
     consumer, tp = _dlq_consumer(config, group=_replay_group(config))
     end = consumer.end_offsets([tp])[tp]
@@ -141,8 +143,7 @@ def dead_letters_replay(config: ProjectorConfig, *, skip_one: bool = False) -> i
                     print(f"stopped at offset {record.offset}: {outcome.reason} (`dead-letters skip` passes it)",
                           file=sys.stderr)  # fmt: skip
                     return 1
-            holds.count(record.origin.topic, record.key, "replayed")
-            holds.release_if_caught_up(record.origin.topic, record.key)
+            holds.release(record.origin.topic, record.key, record.origin.partition, record.origin.offset)
             consumer.commit({tp: OffsetAndMetadata(record.offset + 1, "", -1)})
             replayed += 1
             progress.update(1)
@@ -150,6 +151,7 @@ def dead_letters_replay(config: ProjectorConfig, *, skip_one: bool = False) -> i
                 print(f"skipped offset {record.offset}")
                 break
     consumer.close()
+    notices.settle()
     print(f"replayed {replayed} dead letters")
     return 0
 
@@ -188,7 +190,7 @@ def status(config: ProjectorConfig) -> int:
         print(f"  {tp.topic}[{tp.partition}]  committed {committed}  end {ends[tp]}  lag {lag}")
     print(f"  total lag {total}")
     consumer.close()
-    freshness = Notices(redis.Redis.from_url(redis_url()), config.group).freshness()
+    freshness = Notices(redis_client(), config.group).freshness()
     print(f"freshness: {json.dumps(freshness.as_dict()) if freshness else 'nothing projected yet'}")
     client = opensearch_client()
     holds = Holds(client, config.group)

@@ -3,9 +3,13 @@ the command service's own code (services + the Django unit of work + the outbox)
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +27,8 @@ from projector.consumer.app import ProjectorConfig
 from projector.consumer.live_indices import ensure_live_indices
 from projector.consumer.scripts import install_scripts
 from projector.consumer.writer import Writer
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 @dataclass
@@ -158,3 +164,26 @@ def private_projector(
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers)
     admin.delete_topics([topic for topic in admin.list_topics() if topic.startswith(f"{group}.")])
     admin.close()
+
+
+@pytest.fixture
+def start_projector(private_projector: ProjectorConfig, tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen]]:
+    """Starts `python -m projector run` for the private projector; stops what is left at the end."""
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        env = {
+            **os.environ, "PROJECTOR_GROUP": private_projector.group, "PROJECTOR_BATCH_SIZE": "25",
+            "PROJECTOR_METRICS_PORT": "0",
+        }  # fmt: skip
+        log = (tmp_path / f"projector-{len(started)}.log").open("wb")
+        proc = subprocess.Popen([sys.executable, "-m", "projector", "run"], cwd=REPO_ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)  # fmt: skip
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(30)

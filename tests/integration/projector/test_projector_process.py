@@ -3,13 +3,12 @@ or cut off from OpenSearch for 20 s under load, it loses nothing and the read mo
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,29 +32,6 @@ from tests.integration.conftest import run_database_url
 from tests.integration.projector.conftest import register, uow
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-def start_projector(private_projector: ProjectorConfig, tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen]]:
-    """Starts `python -m projector run` for the private projector; stops what is left at the end."""
-    started: list[subprocess.Popen] = []
-
-    def start() -> subprocess.Popen:
-        env = {
-            **os.environ, "PROJECTOR_GROUP": private_projector.group, "PROJECTOR_BATCH_SIZE": "25",
-            "PROJECTOR_METRICS_PORT": "0",
-        }  # fmt: skip
-        log = (tmp_path / f"projector-{len(started)}.log").open("wb")
-        proc = subprocess.Popen([sys.executable, "-m", "projector", "run"], cwd=REPO_ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT)  # fmt: skip
-        started.append(proc)
-        return proc
-
-    yield start
-    for proc in started:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(30)
 
 
 def _count(client: OpenSearch, alias: str) -> int:
