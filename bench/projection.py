@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
@@ -32,7 +31,8 @@ from read_models.documents import public_document
 from read_models.indices import alias_of
 from read_models.keys import holds_index
 from read_models.models import READ_MODELS
-from runtime.settings import kafka_bootstrap_servers, opensearch_url, redis_url
+from runtime.redis_clients import redis_client
+from runtime.settings import kafka_bootstrap_servers, opensearch_url
 
 
 @dataclass
@@ -66,7 +66,7 @@ class Namespace:
         with contextlib.suppress(Exception):
             OpenSearch(opensearch_url(), timeout=120).indices.delete(index=f"{self.run}-*", ignore_unavailable=True)
         with contextlib.suppress(Exception):
-            client = redis.Redis.from_url(redis_url())
+            client = redis_client()
             keys = list(client.scan_iter(match=f"{self.run}-*", count=1000))
             if keys:
                 client.delete(*keys)

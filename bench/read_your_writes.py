@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import redis
 from kafka.admin import KafkaAdminClient
 from opensearchpy import OpenSearch
 
@@ -43,7 +42,8 @@ from bench.support import (
     wait_for_http,
 )
 from events.topics import dead_letter_spec, ensure_topics
-from runtime.settings import kafka_bootstrap_servers, opensearch_url, redis_url
+from runtime.redis_clients import redis_client
+from runtime.settings import kafka_bootstrap_servers, opensearch_url
 
 POST = {"title": "Read your writes", "content": "A post written under load and read back at once. " * 20,
         "tags": ["bench", "ryw"]}  # fmt: skip
@@ -203,7 +203,7 @@ def clean_up(run: str, group: str, index_prefix: str) -> None:
     admin.delete_topics([topic for topic in admin.list_topics() if topic.startswith(f"{run}.")])
     admin.delete_groups([group])
     admin.close()
-    cache = redis.Redis.from_url(redis_url())
+    cache = redis_client()
     for key in cache.scan_iter(match=f"{index_prefix}*"):  # notices, freshness, heartbeats: namespaced alike
         cache.delete(key)
 

@@ -24,7 +24,6 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -34,6 +33,7 @@ from events.types import PostEdited
 from infra.process import port_in_use, wait_until
 from projector.consumer.notices import Notices
 from projector.consumer.writer import Applied
+from runtime.redis_clients import redis_client
 from runtime.settings import redis_url
 
 
@@ -70,7 +70,7 @@ async def subscribe(port: int, resume_from: str) -> ClientConnection:
 
 def write_notices(count: int, rate: float, size: int, batch: int) -> None:
     """`count` notices at `rate` per second, `batch` at a time (the projector publishes a batch in one pipeline)."""
-    notices = Notices(redis.Redis.from_url(redis_url()), "projector")
+    notices = Notices(redis_client(), "projector")
     at = datetime.now(UTC)
     started = time.monotonic()
     for first in range(0, count, batch):
@@ -141,7 +141,7 @@ def main() -> None:
     uvicorn = [sys.executable, "-m", "query_service.serve", "query_service.config.asgi:application",
                "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
                "--ws-per-message-deflate", "true" if args.deflate else "false"]  # fmt: skip
-    client = redis.Redis.from_url(redis_url())
+    client = redis_client()
     print(f"stream delivery: {args.subscribers} subscribers, {args.notices} notices at {args.rate:g}/s "
           f"({args.batch} per write), {args.size} B content, uvicorn x{args.workers} "
           f"(permessage-deflate {'on' if args.deflate else 'off'}) + 1 fan-out")  # fmt: skip

@@ -50,8 +50,12 @@ WAIT = 10.0  # seconds any single expected frame may take
 
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
-    """Run an async scenario on a fresh loop, closing the channel layer's connections of that loop afterwards."""
-    from channels.layers import get_channel_layer
+    """Run an async scenario on a fresh loop, closing the channel layer's connections of that loop afterwards.
+
+    The layer object is dropped too: one whose receive was still pending when its loop ended keeps counting it, and
+    the next loop's first receive would then wait on a lock of the old loop.
+    """
+    from channels.layers import channel_layers, get_channel_layer
 
     async def main() -> None:
         try:
@@ -59,7 +63,10 @@ def run(scenario: Callable[[], Awaitable[None]]) -> None:
         finally:
             await get_channel_layer().close_pools()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        channel_layers.backends.clear()
 
 
 @contextlib.contextmanager
