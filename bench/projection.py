@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import KafkaProducer
-from kafka.admin import KafkaAdminClient
-from kafka.errors import KafkaError
 from opensearchpy import OpenSearch, helpers
 
+from bench.support import delete_namespace
 from events.envelope import EventEnvelope, encode
 from events.topics import message_key, topic_for
 from projector.consumer.app import ProjectorConfig, bootstrap
@@ -31,8 +30,7 @@ from read_models.documents import public_document
 from read_models.indices import alias_of
 from read_models.keys import holds_index
 from read_models.models import READ_MODELS
-from runtime.redis_clients import redis_client
-from runtime.settings import kafka_bootstrap_servers, opensearch_url
+from runtime.settings import kafka_bootstrap_servers
 
 
 @dataclass
@@ -62,25 +60,8 @@ class Namespace:
             self.clean()
 
     def clean(self) -> None:
-        """Delete what the run created; each kind on its own, so one failure does not leave the others."""
-        with contextlib.suppress(Exception):
-            OpenSearch(opensearch_url(), timeout=120).indices.delete(index=f"{self.run}-*", ignore_unavailable=True)
-        with contextlib.suppress(Exception):
-            client = redis_client()
-            keys = list(client.scan_iter(match=f"{self.run}-*", count=1000))
-            if keys:
-                client.delete(*keys)
-            client.close()
-        with contextlib.suppress(KafkaError, OSError):
-            admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers())
-            try:
-                topics = [t for t in admin.list_topics() if t.startswith(f"{self.run}.")]
-                if topics:
-                    admin.delete_topics(topics)
-                with contextlib.suppress(KafkaError):
-                    admin.delete_groups([self.run])
-            finally:
-                admin.close()
+        """Delete what the run created."""
+        delete_namespace(self.run, self.run, self.index_prefix)
 
 
 def produce(events: list[EventEnvelope]) -> float:

@@ -28,11 +28,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kafka.admin import KafkaAdminClient
-from opensearchpy import OpenSearch
-
 from bench.support import (
     base_env,
+    delete_namespace,
     free_port,
     manage,
     percentile,
@@ -42,8 +40,7 @@ from bench.support import (
     wait_for_http,
 )
 from events.topics import dead_letter_spec, ensure_topics
-from runtime.redis_clients import redis_client
-from runtime.settings import kafka_bootstrap_servers, opensearch_url
+from runtime.settings import kafka_bootstrap_servers
 
 POST = {"title": "Read your writes", "content": "A post written under load and read back at once. " * 20,
         "tags": ["bench", "ryw"]}  # fmt: skip
@@ -196,18 +193,6 @@ def system(env: dict[str, str], logs: Path) -> Iterator[tuple[int, int]]:
         yield command_port, query_port
 
 
-def clean_up(run: str, group: str, index_prefix: str) -> None:
-    """Delete the indices, topics, consumer group and Redis keys of this run."""
-    OpenSearch(opensearch_url(), timeout=60).indices.delete(index=f"{index_prefix}*", ignore_unavailable=True)
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers())
-    admin.delete_topics([topic for topic in admin.list_topics() if topic.startswith(f"{run}.")])
-    admin.delete_groups([group])
-    admin.close()
-    cache = redis_client()
-    for key in cache.scan_iter(match=f"{index_prefix}*"):  # notices, freshness, heartbeats: namespaced alike
-        cache.delete(key)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=20, help="length of the measured load")
@@ -246,7 +231,7 @@ def main() -> None:
                     thread.join()
                 load_after = os.getloadavg()[0]
     finally:
-        clean_up(run, run, names["PROJECTOR_INDEX_PREFIX"])
+        delete_namespace(run, run, names["PROJECTOR_INDEX_PREFIX"])
     print(f"load: {args.writers} writer + {args.readers} reader threads for {args.seconds:.0f} s, "
           f"{len(samples.writes)} posts created+published = {len(samples.writes) / args.seconds:.1f} posts/s "
           f"({2 * len(samples.writes) / args.seconds:.1f} events/s); wait bound {args.wait:.1f} s; "

@@ -1,4 +1,5 @@
-"""What the benchmarks share: a throwaway PostgreSQL database, server processes, percentiles, concurrent load."""
+"""What the benchmarks share: a throwaway PostgreSQL database, server processes, percentiles, concurrent load, and
+the clean-up of a run's private namespace."""
 
 from __future__ import annotations
 
@@ -16,8 +17,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
+from opensearchpy import OpenSearch
 
 from infra.postgres.service import Postgres
+from runtime.redis_clients import redis_client
+from runtime.settings import kafka_bootstrap_servers, opensearch_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -132,3 +138,26 @@ def summary(latencies: list[float], elapsed: float) -> str:
 def base_env(**overrides: str) -> dict[str, str]:
     """The environment for benchmark child processes: ours, quieter, with `overrides`."""
     return {**os.environ, "LOG_LEVEL": "WARNING", "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "bench", **overrides}
+
+
+def delete_namespace(run: str, group: str, index_prefix: str) -> None:
+    """Delete a run's indices (`index_prefix*`), Redis keys (namespaced alike: notices, freshness, heartbeats),
+    topics (`run.*`) and consumer group; each kind on its own, so one failure does not leave the others."""
+    with contextlib.suppress(Exception):
+        OpenSearch(opensearch_url(), timeout=120).indices.delete(index=f"{index_prefix}*", ignore_unavailable=True)
+    with contextlib.suppress(Exception):
+        client = redis_client()
+        keys = list(client.scan_iter(match=f"{index_prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+    with contextlib.suppress(KafkaError, OSError):
+        admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers())
+        try:
+            topics = [topic for topic in admin.list_topics() if topic.startswith(f"{run}.")]
+            if topics:
+                admin.delete_topics(topics)
+            with contextlib.suppress(KafkaError):
+                admin.delete_groups([group])
+        finally:
+            admin.close()
