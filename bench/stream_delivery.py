@@ -4,9 +4,10 @@ Needs the local services (`make services`). Run: `make bench-stream` or `uv run 
 (options: --subscribers, --notices, --rate, --batch, --workers, --size, --deflate). It starts the query service under
 uvicorn (2 workers, on TCP_NODELAY through `query_service.serve`) and one fan-out as processes, on a namespace of
 their own (PROJECTOR_INDEX_PREFIX and QUERY_CHANNEL_PREFIX), opens the subscribers with the `websockets` client,
-then writes notices through the projector's own `Notices` at a steady rate: each an edit of a published post, so
-each goes to every subscriber. The latency of a frame is its receipt time minus its stream id's time, which Redis
-stamps when the notice is written. Everything it creates in Redis is deleted at the end.
+then writes notices through the projector's own `Notices` at a steady rate: each the latest edit of a published post
+of its own (the posts are indexed first, since delivery checks each notice against the read model), so each goes
+to every subscriber. The latency of a frame is its receipt time minus its stream id's time, which Redis
+stamps when the notice is written. Everything it creates in Redis and OpenSearch is deleted at the end.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from opensearchpy import OpenSearch, helpers
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -31,10 +33,14 @@ from bench.support import base_env, free_port, percentile, process
 from events.envelope import EventEnvelope
 from events.types import PostEdited
 from infra.process import port_in_use, wait_until
+from projector.consumer.live_indices import ensure_live_indices
 from projector.consumer.notices import Notices
 from projector.consumer.writer import Applied
+from read_models.keys import fanout_position_key
 from runtime.redis_clients import redis_client
-from runtime.settings import redis_url
+from runtime.settings import opensearch_url, redis_url
+
+AT = datetime.now(UTC)
 
 
 class Subscriber:
@@ -68,19 +74,30 @@ async def subscribe(port: int, resume_from: str) -> ClientConnection:
     return client
 
 
+def post_document(n: int, size: int) -> dict:
+    """Post n+1 as its edit (version 2) leaves it: published, so every subscriber gets its notice."""
+    return {"id": str(n + 1), "title": "Bench", "content": f"edit {n} " + "x" * size, "status": "published",
+            "deleted": False, "tags": ["bench"], "author": {"id": "1"}, "published_at": AT.isoformat(),
+            "post_version": 2}  # fmt: skip
+
+
+def index_posts(search: OpenSearch, prefix: str, count: int, size: int) -> None:
+    """The read model the notices are checked against at delivery: every post already at its edit's version."""
+    alias = ensure_live_indices(search, prefix)["posts"]
+    actions = ({"_index": alias, "_id": str(n + 1), "_source": post_document(n, size)} for n in range(count))
+    helpers.bulk(search, actions, refresh=True)
+
+
 def write_notices(count: int, rate: float, size: int, batch: int) -> None:
     """`count` notices at `rate` per second, `batch` at a time (the projector publishes a batch in one pipeline)."""
     notices = Notices(redis_client(), "projector")
-    at = datetime.now(UTC)
     started = time.monotonic()
     for first in range(0, count, batch):
         applied = []
         for n in range(first, min(first + batch, count)):
-            content = f"edit {n} " + "x" * size
-            event = EventEnvelope.create(PostEdited("1", "Bench", content), aggregate_version=n + 2, correlation_id="b")
-            document = {"id": "1", "title": "Bench", "content": content, "status": "published", "deleted": False,
-                        "tags": ["bench"], "author": {"id": "1"}, "published_at": at.isoformat()}  # fmt: skip
-            applied.append(Applied(event, document))
+            document = post_document(n, size)
+            edit = PostEdited(document["id"], "Bench", document["content"])
+            applied.append(Applied(EventEnvelope.create(edit, aggregate_version=2, correlation_id="b"), document))
         notices.publish(applied)
         pause = started + (first + batch) / rate - time.monotonic()
         if pause > 0:
@@ -142,25 +159,28 @@ def main() -> None:
                "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
                "--ws-per-message-deflate", "true" if args.deflate else "false"]  # fmt: skip
     client = redis_client()
+    search = OpenSearch(opensearch_url(), timeout=60)
     print(f"stream delivery: {args.subscribers} subscribers, {args.notices} notices at {args.rate:g}/s "
           f"({args.batch} per write), {args.size} B content, uvicorn x{args.workers} "
           f"(permessage-deflate {'on' if args.deflate else 'off'}) + 1 fan-out")  # fmt: skip
     with tempfile.TemporaryDirectory() as logs:
         try:
+            index_posts(search, prefix, args.notices, args.size)
             with (
                 process(uvicorn, env, Path(logs) / "uvicorn.log"),
                 process([sys.executable, "-m", "query_service", "stream_fanout"], env, Path(logs) / "fanout.log"),
             ):
                 if not wait_until(
-                    lambda: client.exists(f"{prefix}live:fanout:position") == 1 and port_in_use(port),
+                    lambda: client.exists(fanout_position_key()) == 1 and port_in_use(port),
                     timeout=60,
                     interval=0.1,
                 ):
                     raise RuntimeError("the query service or the fan-out did not start")
-                tip = client.get(f"{prefix}live:fanout:position").decode()
+                tip = client.get(fanout_position_key()).decode()
                 subs = asyncio.run(measure(port, args, tip))
             report(subs, args.notices)
         finally:
+            search.indices.delete(index=f"{prefix}*", ignore_unavailable=True)
             for pattern in (f"{prefix}*", f"{prefix}query*"):
                 keys = list(client.scan_iter(pattern))
                 if keys:

@@ -6,9 +6,9 @@ Deleted posts and comments stay as tombstones (`deleted: true`) carrying their l
 later meets the tombstone and does nothing. (A plain delete would not do: OpenSearch forgets a deleted document's
 version after `index.gc_deletes`, 60 s by default, and a late event would then re-create the document.)
 
-Counts are exact and idempotent because a document keeps the membership they count, each member with the version
-that last touched it: a post keeps its comments (`comment_states`), an author the publication state of their posts
-and their comments. A count is the number of live members, recomputed inside the same scripted update.
+Counts are exact and idempotent because they are recomputed, never kept: a post's comments and an author's posts and
+comments are counted from their own documents once a batch is searchable, and written under a shared recount clock so
+the latest recount wins (`projector.consumer.counts`). No document keeps state that grows with its owner's history.
 
 Cross-aggregate fields converge whatever the arrival order across topics, by writing first and reading second on
 both sides: a content document is written (and made searchable), then the author's own document is read; a user

@@ -1,19 +1,15 @@
 """What readers may rely on in a read-model document: its public fields and the version of what built it.
 
-The projector keeps bookkeeping inside documents (membership states, per-field versions) that only its scripts read;
-notices must carry the document without it, and lists never ask for it. Every document also carries the version of
-the aggregate that built it, which read-your-writes compares with the version a consistency token names.
+The projector keeps bookkeeping inside documents (per-field versions, the counts' recount tick) that only it
+reads; notices must carry the document without it, and lists never ask for it. Every document also carries the
+version of the aggregate that built it, which read-your-writes compares with the version a consistency token names.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-PRIVATE_FIELDS = (
-    "comment_states",
-    "post_states",
-    "field_versions",
-)  # projector bookkeeping, not part of a read model's document
+PRIVATE_FIELDS = ("field_versions", "count_clock")  # projector bookkeeping, not part of a read model's document
 
 # Which read model and document field carry the version of each aggregate type (a consistency token's names).
 VERSION_FIELDS = {"post": ("posts", "post_version"), "comment": ("comments", "comment_version"),

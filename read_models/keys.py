@@ -3,7 +3,8 @@
 The projector writes notices, progress and holds under these names; the query service's fan-out, stream and
 freshness reads find them by the same names. One prefix (`runtime.settings.index_prefix`) keeps deployments (or
 test runs) sharing one Redis and one cluster apart. Progress and holds are per consumer group: the live projector's
-is `runtime.settings.projector_group()`.
+is `runtime.settings.projector_group()`. The notice stream and its dedupe set carry the hash tag `{live}`, so that in
+a Redis Cluster they share the slot the projector's one script per batch needs (a prefix must not hold braces).
 """
 
 from __future__ import annotations
@@ -12,10 +13,18 @@ import re
 
 from runtime.settings import index_prefix
 
+NOTICE_SLOT = "{live}"  # a Redis Cluster hash tag: the stream and its dedupe set share one slot (one script uses both)
+
 
 def notice_stream() -> str:
     """The Redis stream of notices; namespaced like the read models it announces."""
-    return f"{index_prefix()}live:events"
+    return f"{index_prefix()}{NOTICE_SLOT}:events"
+
+
+def notice_seen_key() -> str:
+    """The Redis sorted set of the notices written to `notice_stream` (`<type>:<id>:<version>`, scored by when):
+    a redelivered event's notice is written once. In the stream's cluster slot."""
+    return f"{index_prefix()}{NOTICE_SLOT}:events:seen"
 
 
 def freshness_key() -> str:
@@ -36,3 +45,8 @@ def channel_group() -> str:
 def holds_index(group: str) -> str:
     """The OpenSearch index of a consumer group's held aggregates."""
     return f"{index_prefix()}projector-holds-{group}"
+
+
+def clock_index() -> str:
+    """The OpenSearch index of the recount clock every projector writer shares (`projector.consumer.counts`)."""
+    return f"{index_prefix()}projector-clock"

@@ -28,9 +28,9 @@ AUTHOR = {
     }
 }
 
-# Bookkeeping that only the projector's scripts read: stored, never indexed.
-STATE = {"type": "object", "enabled": False}
-FIELD_VERSIONS = {"field_versions": STATE}  # per field, the aggregate version that last wrote it
+# Bookkeeping that only the projector reads: stored, never indexed.
+FIELD_VERSIONS = {"field_versions": {"type": "object", "enabled": False}}  # per field, the version that last wrote it
+COUNT_CLOCK = {"count_clock": {"type": "long", "index": False}}  # the counts' recount tick (projector.consumer.counts)
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class ReadModel:
 
 POSTS = ReadModel(
     "posts",
-    3,
+    4,
     {
         "properties": {
             "id": {"type": "keyword"},
@@ -72,7 +72,7 @@ POSTS = ReadModel(
             "published_at": {"type": "date"},
             "post_version": {"type": "integer"},
             "comment_facing_version": {"type": "integer"},  # last version that changed what comments show
-            "comment_states": STATE,
+            **COUNT_CLOCK,
             **FIELD_VERSIONS,
         }
     },
@@ -102,7 +102,7 @@ COMMENTS = ReadModel(
 
 AUTHORS = ReadModel(
     "authors",
-    2,
+    3,
     {
         "properties": {
             "id": {"type": "keyword"},
@@ -114,8 +114,7 @@ AUTHORS = ReadModel(
             "registered": {"type": "boolean"},
             "published_post_count": {"type": "integer"},
             "comment_count": {"type": "integer"},
-            "post_states": STATE,
-            "comment_states": STATE,
+            **COUNT_CLOCK,
             **FIELD_VERSIONS,
         }
     },

@@ -3,7 +3,13 @@
 The projector appends one per applied event, once the batch is searchable; the query service reads them to fan
 events out to WebSocket subscribers and to let a reconnecting subscriber resume. An entry carries the encoded
 envelope (`event`), the public document after the event (`document`, JSON, `null` when there is none) and the
-event type. The stream is trimmed to about NOTICE_RETENTION entries: a subscriber resumes only from a retained id.
+event type. A subscriber resumes only from a retained id; the stream's retention (`Retention`) is bounded three
+ways: by count (NOTICE_RETENTION entries), by age (NOTICE_MAX_AGE_SECONDS) and by bytes (NOTICE_MAX_BYTES of encoded
+entries, turned into a length by the average entry size: `Retention.max_length`).
+
+Each notice is written once per (aggregate type, aggregate id, aggregate version): `seen_member` names it in the
+dedupe set beside the stream (`read_models.keys.notice_seen_key`), kept as long as the stream keeps entries, so a
+redelivered or replayed event adds no second entry.
 
 An entry that does not parse (not written by the projector) is still a position in the stream: the reader moves
 past it and nobody sees it.
@@ -21,10 +27,56 @@ from typing import Any
 
 from events.envelope import EventEnvelope, encode
 from read_models.documents import public_document
+from runtime.settings import notice_max_age_seconds, notice_max_bytes, notice_retention
 
-NOTICE_RETENTION = 100_000
+NOTICE_RETENTION = 100_000  # the default count bound (`runtime.settings.notice_retention`)
 GAP_KIND = "gap"
 type Entry = tuple[bytes | str, dict[bytes, bytes]]  # (stream id, fields) as redis-py returns them
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How much of the notice stream is kept: the fewest entries any bound allows.
+
+    Attributes:
+        count: at most this many entries.
+        max_age_seconds: no entry older than this (by its stream id, which is Redis' clock in milliseconds).
+        max_bytes: about this many bytes of encoded entries (`entry_size`), turned into a length by `max_length`.
+    """
+
+    count: int = NOTICE_RETENTION
+    max_age_seconds: int = 86_400
+    max_bytes: int = 256 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls) -> Retention:
+        """NOTICE_RETENTION, NOTICE_MAX_AGE_SECONDS and NOTICE_MAX_BYTES (`runtime.settings`)."""
+        return cls(notice_retention(), notice_max_age_seconds(), notice_max_bytes())
+
+    def max_length(self, average_entry_bytes: float | None) -> int:
+        """The stream's length bound: `count`, or fewer when entries of this average size would pass `max_bytes`
+        (at least 1: the newest entry is always kept)."""
+        if not average_entry_bytes or average_entry_bytes <= 0:
+            return self.count
+        return max(1, min(self.count, int(self.max_bytes // average_entry_bytes)))
+
+    def oldest_kept_millis(self, now_millis: int) -> int:
+        """The smallest stream-id time (ms) still kept at `now_millis`: the MINID of the age bound."""
+        return now_millis - self.max_age_seconds * 1000
+
+
+def seen_member(event: EventEnvelope) -> str:
+    """The dedupe set's name for an event's notice: `<aggregate type>:<aggregate id>:<aggregate version>`."""
+    return f"{event.aggregate_type}:{event.aggregate_id}:{event.aggregate_version}"
+
+
+def entry_size(fields: dict[str, bytes | str]) -> int:
+    """The encoded size of an entry's fields and values, in bytes (what the byte budget counts)."""
+    return sum(len(_bytes(name)) + len(_bytes(value)) for name, value in fields.items())
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
 
 
 @dataclass(frozen=True)

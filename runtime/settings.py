@@ -80,3 +80,31 @@ def index_prefix() -> str:
 def projector_group() -> str:
     """`PROJECTOR_GROUP`: the live projector's Kafka consumer group, whose progress readers report."""
     return os.environ.get("PROJECTOR_GROUP", "projector")
+
+
+def _positive_int(env_var: str, default: int) -> int:
+    raw = os.environ.get(env_var, "")
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingError(f"{env_var}={raw!r} is not a whole number") from exc
+    if value <= 0:
+        raise SettingError(f"{env_var}={raw!r} must be positive")
+    return value
+
+
+def notice_retention() -> int:
+    """`NOTICE_RETENTION`: at most this many notices are kept in the stream (default 100,000)."""
+    return _positive_int("NOTICE_RETENTION", 100_000)
+
+
+def notice_max_age_seconds() -> int:
+    """`NOTICE_MAX_AGE_SECONDS`: notices older than this are trimmed, and forgotten by redelivery's dedupe (1 day)."""
+    return _positive_int("NOTICE_MAX_AGE_SECONDS", 86_400)
+
+
+def notice_max_bytes() -> int:
+    """`NOTICE_MAX_BYTES`: about how many bytes of encoded notices the stream keeps (default 256 MiB)."""
+    return _positive_int("NOTICE_MAX_BYTES", 256 * 1024 * 1024)

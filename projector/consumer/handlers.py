@@ -21,7 +21,7 @@ from events.types import (
     UserRegistered,
 )
 from projector.consumer.documents import author_fields, iso, text_fields
-from projector.consumer.plans import Facet, FollowUps, Lookup, Member, Plan, Rewrite, Upsert
+from projector.consumer.plans import Facet, FollowUps, Lookup, Plan, Recount, Rewrite, Upsert
 
 POST_DEFAULTS = {"comment_count": 0, "last_commented_at": None}
 AUTHOR_DEFAULTS = {"published_post_count": 0, "comment_count": 0, "registered": False}
@@ -48,11 +48,9 @@ def _newer_author(into_model: str, into_id: str, current_version: int) -> Callab
     return fold
 
 
-def _post_state(author_id: str | None, event: EventEnvelope, published: bool) -> tuple[Upsert, ...]:
-    if author_id is None:
-        return ()
-    member = Member("post_states", "published_post_count", event.aggregate_id, event.aggregate_version, published)
-    return (Upsert("authors", author_id, members=(member,), defaults=AUTHOR_DEFAULTS),)
+def _author_recount(author_id: str | None) -> tuple[Recount, ...]:
+    """The author's counts, recounted: a post's status or a comment's liveness may have changed them."""
+    return () if author_id is None else (Recount("authors", author_id),)
 
 
 # Users
@@ -111,7 +109,7 @@ def post_created(event: EventEnvelope) -> Plan:
         # Comments may have arrived first (another topic): they learn the post's title from this side.
         facing = Facet("post_version", event.aggregate_version, {"post_title": payload.title, "post_deleted": False})
         return FollowUps(
-            upserts=_post_state(snapshot.user_id, event, published=False),
+            recounts=_author_recount(snapshot.user_id),
             rewrites=(Rewrite("comments", {"post_id": event.aggregate_id}, facing),),
             lookups=(
                 Lookup("authors", snapshot.user_id, _newer_author("posts", event.aggregate_id, post["author_version"])),
@@ -140,12 +138,12 @@ def post_tags_changed(event: EventEnvelope) -> Plan:
     return Plan(Upsert("posts", event.aggregate_id, facets=(_post_facet(event, tags=list(payload.tags)),)))
 
 
-def _post_status(status: str, published: bool, **extra: Any) -> Callable[[EventEnvelope], Plan]:
+def _post_status(status: str, **extra: Any) -> Callable[[EventEnvelope], Plan]:
     def handle(event: EventEnvelope) -> Plan:
         primary = Upsert("posts", event.aggregate_id, facets=(_post_facet(event, status=status, **extra),))
 
         def follow(post: dict[str, Any]) -> FollowUps:
-            return FollowUps(upserts=_post_state(_author_of(post), event, published))
+            return FollowUps(recounts=_author_recount(_author_of(post)))
 
         return Plan(primary, follow)
 
@@ -155,11 +153,11 @@ def _post_status(status: str, published: bool, **extra: Any) -> Callable[[EventE
 def post_published(event: EventEnvelope) -> Plan:
     """Public from now on."""
     payload: PostPublished = event.payload
-    return _post_status("published", True, published_at=iso(payload.published_at))(event)
+    return _post_status("published", published_at=iso(payload.published_at))(event)
 
 
-post_unpublished = _post_status("draft", False)
-post_archived = _post_status("archived", False)
+post_unpublished = _post_status("draft")
+post_archived = _post_status("archived")
 
 
 def post_deleted(event: EventEnvelope) -> Plan:
@@ -170,7 +168,7 @@ def post_deleted(event: EventEnvelope) -> Plan:
     def follow(post: dict[str, Any]) -> FollowUps:
         facet = Facet("post_version", event.aggregate_version, {"post_deleted": True})
         return FollowUps(
-            upserts=_post_state(_author_of(post), event, published=False),
+            recounts=_author_recount(_author_of(post)),
             rewrites=(Rewrite("comments", {"post_id": event.aggregate_id}, facet),),
         )
 
@@ -178,10 +176,6 @@ def post_deleted(event: EventEnvelope) -> Plan:
 
 
 # Comments
-
-
-def _comment_member(event: EventEnvelope, alive: bool, at: str | None, last: str | None = None) -> Member:
-    return Member("comment_states", "comment_count", event.aggregate_id, event.aggregate_version, alive, at, last)
 
 
 def _post_into_comment(comment_id: str) -> Callable[[dict[str, Any]], Upsert | None]:
@@ -196,7 +190,7 @@ def _post_into_comment(comment_id: str) -> Callable[[dict[str, Any]], Upsert | N
 
 
 def comment_added(event: EventEnvelope) -> Plan:
-    """The comment with its author snapshot; then its post's count, its author's count, the post's title."""
+    """The comment with its author snapshot; then its post's and its author's counts, the post's title."""
     payload: CommentAdded = event.payload
     created = iso(payload.created_at)
     fields = {"post_id": payload.post_id, "body": payload.body, "created_at": created, "deleted": False}
@@ -210,13 +204,8 @@ def comment_added(event: EventEnvelope) -> Plan:
     )  # fmt: skip
 
     def follow(comment: dict[str, Any]) -> FollowUps:
-        counted = _comment_member(event, True, created, last="last_commented_at")
         return FollowUps(
-            upserts=(
-                Upsert("posts", payload.post_id, members=(counted,), defaults=POST_DEFAULTS),
-                Upsert("authors", payload.author.user_id, members=(_comment_member(event, True, created),),
-                       defaults=AUTHOR_DEFAULTS),
-            ),
+            recounts=(Recount("posts", payload.post_id), *_author_recount(payload.author.user_id)),
             lookups=(
                 Lookup("posts", payload.post_id, _post_into_comment(event.aggregate_id)),
                 Lookup("authors", payload.author.user_id,
@@ -243,12 +232,7 @@ def comment_deleted(event: EventEnvelope) -> Plan:
     primary = Upsert("comments", event.aggregate_id, facets=(facet,))
 
     def follow(comment: dict[str, Any]) -> FollowUps:
-        counted = _comment_member(event, False, None, last="last_commented_at")
-        upserts = [Upsert("posts", payload.post_id, members=(counted,), defaults=POST_DEFAULTS)]
-        if author := _author_of(comment):
-            member = _comment_member(event, False, None)
-            upserts.append(Upsert("authors", author, members=(member,), defaults=AUTHOR_DEFAULTS))
-        return FollowUps(upserts=tuple(upserts))
+        return FollowUps(recounts=(Recount("posts", payload.post_id), *_author_recount(_author_of(comment))))
 
     return Plan(primary, follow)
 

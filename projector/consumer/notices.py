@@ -1,10 +1,19 @@
 """What the projector tells the live side once a batch is searchable: one notice per event, and its progress.
 
-Notices go to the Redis stream, trimmed to about NOTICE_RETENTION entries: the query service fans them out to
-WebSocket subscribers, and a subscriber that reconnects resumes from its last stream id while that is still
-retained. Progress goes to a Redis hash: per read-model consumer group, the newest event's commit time and when it
-became searchable, so readers can say how fresh a list is. Both formats and key names are the read-model contract's
-(`read_models.notices`, `read_models.freshness`, `read_models.keys`).
+Notices go to the Redis stream: the query service fans them out to WebSocket subscribers, and a subscriber that
+reconnects resumes from its last stream id while that is still retained. Progress goes to a Redis hash: per
+read-model consumer group, the newest event's commit time and when it became searchable, so readers can say how
+fresh a list is. Both formats and key names are the read-model contract's (`read_models.notices`,
+`read_models.freshness`, `read_models.keys`).
+
+A notice states what its event did: an event that a later event of its aggregate supersedes (`Applied.superseded`,
+later in the batch or already applied: its document is not the one as of that event) gets none. A batch's notices
+are written by one Lua script (PUBLISH_SCRIPT), which writes each once per (aggregate type, id, version): it adds
+the notice's `seen_member` to the dedupe set beside the stream (ZADD NX, scored by Redis' clock in ms) and appends
+the entry only when the member is new, so a redelivered batch (a crash before the commit, a commit refused in a
+rebalance, a replay) adds no entry. The same script trims the stream to its retention (`read_models.notices.
+Retention`: count, age, and a byte budget turned into a length by the running average size of the entries this
+publisher wrote) and the set by the same age and count, so the set remembers every notice the stream holds.
 
 Redis only carries the live side, so its failure never fails a batch that is already searchable: the notices are
 lost, counted and logged, and the next write that succeeds first appends a gap marker, from which readers know that
@@ -22,10 +31,36 @@ import redis
 from projector.consumer import metrics
 from projector.consumer.writer import Applied
 from read_models.freshness import FreshnessRecord, freshness_encode, freshness_parse
-from read_models.keys import freshness_key, notice_stream
-from read_models.notices import NOTICE_RETENTION, gap_encode, notice_encode
+from read_models.keys import freshness_key, notice_seen_key, notice_stream
+from read_models.notices import Retention, entry_size, gap_encode, notice_encode, seen_member
 
 log = logging.getLogger(__name__)
+
+# KEYS: the stream, its dedupe set. ARGV: max length, max age (ms), the set's count bound, then per entry its
+# dedupe member ("" for a gap marker: always written), its field count and its fields and values. Returns the number
+# of entries written. Redis' own clock scores the set, so ages compare with stream ids (Redis' clock too).
+PUBLISH_SCRIPT = """
+local stream, seen = KEYS[1], KEYS[2]
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local oldest = string.format('%d', now - tonumber(ARGV[2]))
+local score = string.format('%d', now)
+local written = 0
+local i = 4
+while i <= #ARGV do
+  local member, count = ARGV[i], tonumber(ARGV[i + 1])
+  if member == '' or redis.call('ZADD', seen, 'NX', score, member) == 1 then
+    redis.call('XADD', stream, '*', unpack(ARGV, i + 2, i + 1 + 2 * count))
+    written = written + 1
+  end
+  i = i + 2 + 2 * count
+end
+redis.call('XTRIM', stream, 'MAXLEN', ARGV[1])
+redis.call('XTRIM', stream, 'MINID', oldest)
+redis.call('ZREMRANGEBYSCORE', seen, '-inf', '(' .. oldest)
+redis.call('ZREMRANGEBYRANK', seen, 0, -(tonumber(ARGV[3]) + 1))
+return written
+"""
 
 
 class Notices:
@@ -33,39 +68,69 @@ class Notices:
 
     Attributes:
         lost: notices not written since the last gap marker (a marker precedes the next ones written).
+        retention: the stream's bounds (from the environment unless given).
+        written: entries the last successful call appended (redelivered notices are not appended again).
     """
 
-    def __init__(self, client: redis.Redis, group: str) -> None:
+    def __init__(self, client: redis.Redis, group: str, retention: Retention | None = None) -> None:
         self.client = client
         self.group = group
+        self.retention = retention or Retention.from_env()
         self.lost = 0
+        self.written = 0
+        self._script = client.register_script(PUBLISH_SCRIPT)
+        self._sizes = (0, 0)  # (entries, bytes) encoded so far: their average sizes the byte budget
+
+    @property
+    def average_entry_bytes(self) -> float | None:
+        """The running average encoded size of the entries this publisher wrote (None before the first)."""
+        entries, size = self._sizes
+        return size / entries if entries else None
 
     def publish(self, applied: Sequence[Applied]) -> None:
-        """One stream entry per applied event, then the group's freshness; a no-op for an empty batch.
+        """One stream entry per applied event not superseded, once per (aggregate, version), then the group's
+        freshness; a no-op for an empty batch.
 
         A gap marker goes first when earlier notices were lost. Never raises for Redis (down, or hung past the
         client's socket timeout): the notices are then lost, and the marker is owed to the next call.
         """
         if not applied and not self.lost:
             return
-        pipe = self.client.pipeline(transaction=False)
+        announced = [item for item in applied if not item.superseded]
+        entries: list[tuple[str, dict[str, bytes | str]]] = []
         if self.lost:
-            pipe.xadd(notice_stream(), gap_encode(self.lost), maxlen=NOTICE_RETENTION, approximate=True)
-        for item in applied:
-            pipe.xadd(
-                notice_stream(), notice_encode(item.event, item.document), maxlen=NOTICE_RETENTION, approximate=True
-            )
+            entries.append(("", gap_encode(self.lost)))
+        entries += [(seen_member(item.event), notice_encode(item.event, item.document)) for item in announced]
+        sizes = [entry_size(fields) for _, fields in entries]
+        count, total = self._sizes
+        if sizes:
+            count, total = count + len(sizes), total + sum(sizes)
+        args: list[bytes | str | int] = [
+            self.retention.max_length(total / count if count else None),
+            self.retention.max_age_seconds * 1000,
+            self.retention.count,
+        ]
+        for member, fields in entries:
+            args += [member, len(fields)]
+            for name, value in fields.items():
+                args += [name, value]
+        pipe = self.client.pipeline(transaction=False)
+        self._script(keys=[notice_stream(), notice_seen_key()], args=args, client=pipe)
         if applied:
             newest = max(item.event.occurred_at for item in applied)
             progress = FreshnessRecord(last_occurred_at=newest, last_applied_at=datetime.now(UTC))
             pipe.hset(freshness_key(), self.group, freshness_encode(progress))
         try:
-            pipe.execute()
+            written, *_ = pipe.execute()
         except redis.RedisError as error:  # a marker that did go out is harmless: the next one says the same
-            self.lost += len(applied)
-            metrics.NOTICES_LOST.inc(len(applied))
-            log.warning("notices of %d events lost (%d since the last gap marker): %s", len(applied), self.lost, error)
+            self.lost += len(announced)
+            metrics.NOTICES_LOST.inc(len(announced))
+            log.warning(
+                "notices of %d events lost (%d since the last gap marker): %s", len(announced), self.lost, error
+            )
             return
+        self._sizes = (count, total)
+        self.written = int(written) - (1 if self.lost else 0)
         if self.lost:
             log.warning("Redis is back: a gap marker stands for %d lost notices", self.lost)
             metrics.NOTICE_GAPS.inc()

@@ -25,43 +25,21 @@ class Facet:
 
 
 @dataclass(frozen=True)
-class Member:
-    """One member of a counted set (a post's comments, an author's posts), with its own version and liveness."""
-
-    map: str
-    count: str
-    id: str
-    version: int
-    alive: bool
-    at: str | None = None
-    last: str | None = None
-
-    def param(self) -> dict[str, Any]:
-        """The script parameter of this member."""
-        return {
-            "map": self.map, "count": self.count, "id": self.id, "version": self.version,
-            "alive": self.alive, "at": self.at, "last": self.last,
-        }  # fmt: skip
-
-
-@dataclass(frozen=True)
 class Upsert:
-    """A scripted upsert of one document: facets and members, plus fields to default when absent."""
+    """A scripted upsert of one document: version-guarded facets, plus fields to default when absent."""
 
     model: str
     doc_id: str
     facets: tuple[Facet, ...] = ()
-    members: tuple[Member, ...] = ()
     defaults: dict[str, Any] = field(default_factory=dict)
 
     def params(self) -> dict[str, Any]:
         """The parameters of the apply script."""
-        return {
-            "id": self.doc_id,
-            "facets": [facet.param() for facet in self.facets],
-            "members": [member.param() for member in self.members],
-            "defaults": self.defaults,
-        }
+        return {"id": self.doc_id, "facets": [facet.param() for facet in self.facets], "defaults": self.defaults}
+
+    def merged(self, later: Upsert) -> Upsert:
+        """This upsert and a later one of the same document as one write (facets in order; earlier defaults win)."""
+        return Upsert(self.model, self.doc_id, self.facets + later.facets, {**later.defaults, **self.defaults})
 
 
 @dataclass(frozen=True)
@@ -83,12 +61,23 @@ class Rewrite:
 
 
 @dataclass(frozen=True)
-class FollowUps:
-    """Work that needs the primary document as written: member updates, lookups, rewrites."""
+class Recount:
+    """Recount an owner's members (a post's comments, an author's posts and comments) once the batch is searchable.
 
-    upserts: tuple[Upsert, ...] = ()
+    See `projector.consumer.counts`: the counts are recomputed from the member documents, never kept as state.
+    """
+
+    model: str
+    doc_id: str
+
+
+@dataclass(frozen=True)
+class FollowUps:
+    """Work that needs the primary document as written: lookups, rewrites, recounts."""
+
     lookups: tuple[Lookup, ...] = ()
     rewrites: tuple[Rewrite, ...] = ()
+    recounts: tuple[Recount, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,19 @@
-"""The one painless script every projector write goes through: version-guarded facets and counted members.
+"""The one painless script every projector write goes through: version-guarded facets.
 
 Params: `id`; `defaults` (set only where absent); `facets` [{guard, version, set}]: each field of `set` is written
 only if `version` is newer than the version that last wrote that field (kept in `field_versions`, per guard), and
 `guard` becomes the highest version seen. Per-field versions make an aggregate's events commute: they give the same
-document in any order, so two writers (a rebuild and the live projector) may share an index. `members` [{map,
-count, id, version, alive, at, last}]: the member's entry in `map` becomes [±version, at] if `version` is newer
-than the entry's, then `count` is recounted over live entries and `last` (when given) set to the newest `at` of a
-live entry. Nothing newer: the operation is a no-op, so replays and stale events change nothing.
+document in any order, so two writers (a rebuild and the live projector) may share an index, and several events of
+one document fold into one write (their facets in order). Nothing newer: the operation is a no-op, so replays and
+stale events change nothing. The work is bounded by the fields written, never by the document's history (counts are
+recomputed from member documents: `projector.consumer.counts`).
 """
 
 from __future__ import annotations
 
 from opensearchpy import OpenSearch
 
-SCRIPT_ID = "projector-apply-v2"
+SCRIPT_ID = "projector-apply-v3"
 
 # One version-guarded field loop, shared by both scripts (`facets` is bound by each script's opening).
 _FACETS = """if (s.field_versions == null) { s.field_versions = new HashMap(); }
@@ -43,30 +43,6 @@ for (e in params.defaults.entrySet()) {
 def facets = params.facets;
 """
     + _FACETS
-    + """for (m in params.members) {
-  if (s[m.map] == null) { s[m.map] = new HashMap(); }
-  def states = s[m.map];
-  def entry = states[m.id];
-  long have = entry == null ? 0L : ((Number) entry[0]).longValue();
-  if (have < 0L) { have = -have; }
-  long version = ((Number) m.version).longValue();
-  if (version > have) {
-    def at = m.at != null ? m.at : (entry == null ? null : entry[1]);
-    states[m.id] = [m.alive ? version : -version, at];
-    long count = 0L;
-    def last = null;
-    for (v in states.values()) {
-      if (((Number) v[0]).longValue() > 0L) {
-        count++;
-        if (v[1] != null && (last == null || ((String) v[1]).compareTo((String) last) > 0)) { last = v[1]; }
-      }
-    }
-    s[m.count] = count;
-    if (m.last != null) { s[m.last] = last; }
-    changed = true;
-  }
-}
-"""
     + _END
 )
 

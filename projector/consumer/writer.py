@@ -1,10 +1,13 @@
-"""Carrying plans out against OpenSearch: bulk upserts in rounds, follow-ups, rewrites; retries and per-item errors.
+"""Carrying plans out against OpenSearch: folded upserts, follow-ups, recounts, rewrites; retries and per-item errors.
 
-A batch is applied in rounds: round k holds the k-th event of each aggregate in the batch, so an aggregate whose
-event fails is not advanced past it by its next event in the same bulk request. Every bulk request makes its writes
-searchable (`refresh=true`: a batch is visible at once, not after the next periodic refresh) before the next stage
-reads, which is what makes the cross-aggregate
-"write first, read second" rule hold (see the package docstring).
+A batch is applied in stages, each one request whatever the batch holds: every aggregate's events fold into one
+scripted upsert of its document (the script's per-field guards make that the same as applying them one by one);
+then the follow-ups of the documents written: lookups (a realtime mget), recounts (`projector.consumer.counts`:
+aggregations, once the batch is searchable), their writes merged by document into one bulk request, and rewrites
+(update_by_query tasks); then one refresh, so the batch is searchable on return. Reading only after writing, and
+rewriting only after refreshing, is what makes the cross-aggregate "write first, read second" rule hold (see the
+package docstring). An aggregate whose folded write is refused is written again event by event (round k: the k-th
+event of each), so that only the event OpenSearch refuses, and the later ones of its aggregate, fail.
 
 Transient failures (429, 5xx, connection errors) are retried with backoff for as long as it takes: an OpenSearch
 outage delays the stream, it loses nothing. Nothing else wedges a batch: any other failure of an event's own
@@ -27,14 +30,26 @@ from typing import Any, TypeVar
 
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
-from opensearchpy.exceptions import ConnectionTimeout, TransportError
+from opensearchpy.exceptions import ConnectionTimeout, RequestError, TransportError
 
 from events.envelope import EventEnvelope
+from projector.consumer.counts import (
+    CLOCK_DOC,
+    CLOCK_INDEX_BODY,
+    CLOCK_SOURCE,
+    count_upserts,
+    counts_of,
+    recount_searches,
+)
 from projector.consumer.handlers import plan_for
-from projector.consumer.plans import Lookup, Plan, Rewrite, Upsert
+from projector.consumer.plans import Lookup, Plan, Recount, Rewrite, Upsert
 from projector.consumer.scripts import REWRITE_SCRIPT_ID, SCRIPT_ID
+from read_models.documents import VERSION_FIELDS
+from read_models.keys import clock_index
+from read_models.visibility import REMOVALS
 
 log = logging.getLogger(__name__)
+FANOUT_PAGE = 2000  # a rewrite reaching more documents runs as an update_by_query task
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 T = TypeVar("T")
 
@@ -49,10 +64,15 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Applied:
-    """An event applied (or found already applied); `document` is its own aggregate's document afterwards."""
+    """An event applied (or found already applied); `document` is its own aggregate's document afterwards.
+
+    `superseded`: a later event of the same aggregate is applied too (later in the batch, or before: a redelivery
+    or replay), so `document` is not the document as of this event; its notice is not published.
+    """
 
     event: EventEnvelope
     document: dict[str, Any] | None
+    superseded: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,90 +93,222 @@ class Writer:
     """Applies batches of events to the read models named in `targets` ({model name: alias or index})."""
 
     def __init__(
-        self, client: OpenSearch, targets: dict[str, str], *, max_attempts: int = 3, max_backoff: float = 10.0
+        self,
+        client: OpenSearch,
+        targets: dict[str, str],
+        *,
+        max_attempts: int = 3,
+        max_backoff: float = 10.0,
+        fanout_page: int = FANOUT_PAGE,
     ) -> None:
         self.client = client
         self.targets = targets
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
+        self.fanout_page = fanout_page
+        self._clock_ready = False
 
     # The public entry point.
 
     def apply(self, events: Sequence[EventEnvelope]) -> tuple[list[Applied], list[Failed]]:
-        """Apply events (in stream order per aggregate); return what was applied and what failed."""
-        applied: list[Applied] = []
+        """Apply events (in stream order per aggregate); return what was applied and what failed.
+
+        Stages: every aggregate's events of the batch fold into one write of its document; then, from the documents
+        written, the follow-ups: lookups (read after the primary writes), recounts (read once they are searchable),
+        their writes in one bulk, rewrites; then one refresh, after which the whole batch is searchable.
+        """
         failed: list[Failed] = []
+        planned: list[tuple[EventEnvelope, Plan]] = []
+        ignored: list[EventEnvelope] = []
         blocked: set[tuple[str, str]] = set()
-        follow_ups: list[tuple[EventEnvelope, Plan, dict[str, Any]]] = []
-        for round_events in _rounds(events):
-            planned = []
-            for event in round_events:
-                aggregate = (event.aggregate_type, event.aggregate_id)
-                if aggregate in blocked:
-                    failed.append(
-                        Failed(event, f"held behind an earlier failed event of {aggregate[0]} {aggregate[1]}")
-                    )
-                    continue
-                try:
-                    plan = plan_for(event)
-                except Exception as exc:  # a handler bug or data it cannot take: dead-letter, keep the stream going
-                    blocked.add(aggregate)
-                    failed.append(Failed(event, f"handler failed: {exc!r}"))
-                    continue
-                if plan is None:
-                    applied.append(Applied(event, None))
-                else:
-                    planned.append((event, plan))
-            results = self._upsert([plan.primary for _, plan in planned], want_source=True)
-            for (event, plan), result in zip(planned, results, strict=True):
-                if isinstance(result, str):
-                    blocked.add((event.aggregate_type, event.aggregate_id))
-                    failed.append(Failed(event, result))
-                else:
-                    applied.append(Applied(event, result))
-                    follow_ups.append((event, plan, result))
-        if refused := self._follow(follow_ups):
-            applied, failed = _fail_from(events, applied, failed, refused)
+        for event in events:
+            aggregate = (event.aggregate_type, event.aggregate_id)
+            if aggregate in blocked:
+                failed.append(Failed(event, _held_behind(aggregate)))
+                continue
+            try:
+                plan = plan_for(event)
+            except Exception as exc:  # a handler bug or data it cannot take: dead-letter, keep the stream going
+                blocked.add(aggregate)
+                failed.append(Failed(event, f"handler failed: {exc!r}"))
+                continue
+            if plan is None:
+                ignored.append(event)
+            else:
+                planned.append((event, plan))
+        documents, refused = self._write_primaries(planned)
+        written = [(event, plan, documents[event.event_id]) for event, plan in planned if event.event_id in documents]
+        failed.extend(Failed(event, refused[event.event_id]) for event, _ in planned if event.event_id in refused)
+        applied = [Applied(event, None) for event in ignored]
+        applied.extend(Applied(event, document, _superseded(event, document)) for event, _, document in written)
+        if later := self._follow(written):
+            applied, failed = _fail_from(events, applied, failed, later)
         if events:
             self._refresh()  # one refresh per batch: searchable on return, which notices and offset commits rely on
-        return applied, failed
+        position = {event.event_id: i for i, event in enumerate(events)}
+        applied.sort(key=lambda item: position[item.event.event_id])
+        return applied, sorted(failed, key=lambda failure: position[failure.event.event_id])
 
     # Stages.
 
-    def _follow(self, follow_ups: list[tuple[EventEnvelope, Plan, dict[str, Any]]]) -> dict[str, str]:
+    def _write_primaries(
+        self, planned: list[tuple[EventEnvelope, Plan]]
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+        """Each aggregate's events as one write of its document; (document by event id, failure by event id).
+
+        An aggregate whose folded write is refused is written again one event at a time (round k: the k-th event of
+        each such aggregate), so that only the event OpenSearch refuses, and those after it, fail.
+        """
+        by_aggregate: dict[tuple[str, str], list[tuple[EventEnvelope, Plan]]] = defaultdict(list)
+        for event, plan in planned:
+            by_aggregate[(event.aggregate_type, event.aggregate_id)].append((event, plan))
+        folded = [_fold([plan.primary for _, plan in group]) for group in by_aggregate.values()]
+        documents: dict[str, dict[str, Any]] = {}
+        refused: dict[str, str] = {}
+        retry: list[tuple[EventEnvelope, Plan]] = []
+        for group, result in zip(by_aggregate.values(), self._upsert(folded, want_source=True), strict=True):
+            if isinstance(result, str) and len(group) > 1:
+                retry.extend(group)
+            elif isinstance(result, str):
+                refused[group[0][0].event_id] = result
+            else:
+                documents.update((event.event_id, result) for event, _ in group)
+        blocked: set[tuple[str, str]] = set()
+        for round_planned in _rounds(retry):
+            round_planned = [(e, p) for e, p in round_planned if (e.aggregate_type, e.aggregate_id) not in blocked]
+            results = self._upsert([plan.primary for _, plan in round_planned], want_source=True)
+            for (event, _), result in zip(round_planned, results, strict=True):
+                if isinstance(result, str):
+                    blocked.add((event.aggregate_type, event.aggregate_id))
+                    refused[event.event_id] = result
+                else:
+                    documents[event.event_id] = result
+        for event, _ in retry:
+            if event.event_id not in documents and event.event_id not in refused:
+                refused[event.event_id] = _held_behind((event.aggregate_type, event.aggregate_id))
+        # An aggregate's events all see its document as the batch left it (the follow-ups are version-guarded).
+        last: dict[tuple[str, str], dict[str, Any]] = {}
+        for event, _ in planned:
+            if event.event_id in documents:
+                last[(event.aggregate_type, event.aggregate_id)] = documents[event.event_id]
+        for event, _ in planned:
+            if event.event_id in documents:
+                documents[event.event_id] = last[(event.aggregate_type, event.aggregate_id)]
+        return documents, refused
+
+    def _follow(self, written: list[tuple[EventEnvelope, Plan, dict[str, Any]]]) -> dict[str, str]:
         """Carry out the follow-ups; return why, by event id, those of events OpenSearch refused for good."""
         refused: dict[str, str] = {}
-        upserts: list[tuple[str, Upsert]] = []
         lookups: list[tuple[str, Lookup]] = []
         rewrites: list[tuple[str, Rewrite]] = []
-        for event, plan, document in follow_ups:
+        recounts: dict[Recount, list[str]] = defaultdict(list)
+        for event, plan, document in written:
             try:
                 work = plan.follow(document)
             except Exception as exc:  # a handler bug or data it cannot take: dead-letter, keep the stream going
                 refused[event.event_id] = f"follow-up planning failed: {exc!r}"
                 continue
-            upserts.extend((event.event_id, upsert) for upsert in work.upserts)
             lookups.extend((event.event_id, lookup) for lookup in work.lookups)
             rewrites.extend((event.event_id, rewrite) for rewrite in work.rewrites)
+            for recount in work.recounts:
+                recounts[recount].append(event.event_id)
+        upserts: list[tuple[list[str], Upsert]] = []
         if lookups:
             fetched = self._mget([(lookup.model, lookup.doc_id) for _, lookup in lookups])
             for (event_id, lookup), source in zip(lookups, fetched, strict=True):
                 try:
                     if source is not None and (folded := lookup.fold(source)) is not None:
-                        upserts.append((event_id, folded))
+                        upserts.append(([event_id], folded))
                 except Exception as exc:
                     refused.setdefault(event_id, f"lookup of {lookup.model} {lookup.doc_id} failed: {exc!r}")
-        results = self._upsert([upsert for _, upsert in upserts], want_source=False)
-        for (event_id, upsert), result in zip(upserts, results, strict=True):
+        if recounts or rewrites:
+            self._refresh()  # recounts and rewrites search: they must see the documents this batch wrote
+            upserts.extend(self._searched_follow_ups(recounts, rewrites, refused))
+        merged = _merge_by_document(upserts)
+        results = self._upsert([upsert for _, upsert in merged], want_source=False)
+        for (event_ids, upsert), result in zip(merged, results, strict=True):
             if isinstance(result, str):
-                refused.setdefault(event_id, f"follow-up write of {upsert.model} {upsert.doc_id} failed: {result}")
+                for event_id in event_ids:
+                    refused.setdefault(event_id, f"follow-up write of {upsert.model} {upsert.doc_id} failed: {result}")
+        return refused
+
+    def _searched_follow_ups(
+        self, recounts: dict[Recount, list[str]], rewrites: list[tuple[str, Rewrite]], refused: dict[str, str]
+    ) -> list[tuple[list[str], Upsert]]:
+        """Recounts and rewrites, found with one multi-search: the writes they need, with the events behind each.
+
+        A rewrite reaching at most `fanout_page` documents is written as upserts of the documents found; a larger one
+        (a rename reaching every post and comment of a prolific author) runs as an update_by_query task here. Why
+        OpenSearch refused some for good is added to `refused`.
+        """
+        tick = self._tick() if recounts else 0  # before reading: the order-safety of the counts rests on it
+        counting = recount_searches(recounts)
         grouped: dict[tuple[str, str], list[tuple[str, Rewrite]]] = defaultdict(list)
         for event_id, rewrite in rewrites:
             grouped[(rewrite.model, next(iter(rewrite.term)))].append((event_id, rewrite))
-        for group in grouped.values():
-            for event_id, reason in self._rewrite_halving(group).items():
-                refused.setdefault(event_id, reason)
-        return refused
+        body: list[dict[str, Any]] = []
+        for search in counting:
+            body.extend(({"index": self.targets[search.counter.members]}, search.body()))
+        for (model, key_field), group in grouped.items():
+            keys = sorted({rewrite.term[key_field] for _, rewrite in group})
+            query = {"size": self.fanout_page + 1, "_source": [key_field], "query": {"terms": {key_field: keys}}}
+            body.extend(({"index": self.targets[model]}, query))
+        responses = self._call(lambda: self.client.msearch(body=body))["responses"] if body else []
+        upserts: list[tuple[list[str], Upsert]] = []
+        counted: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
+        failed_owners: set[tuple[str, str]] = set()
+        for search, response in zip(counting, responses[: len(counting)], strict=True):
+            counter = search.counter
+            if "error" in response:
+                reason = f"recount of {counter.owner} {counter.field} failed: {str(response['error'])[:500]}"
+                for owner_id in search.ids:
+                    failed_owners.add((counter.owner, owner_id))
+                    for event_id in recounts[Recount(counter.owner, owner_id)]:
+                        refused.setdefault(event_id, reason)
+                continue
+            for owner_id, fields in counts_of(search, response).items():
+                counted[(counter.owner, owner_id)].update(fields)
+        for key in failed_owners:
+            counted.pop(key, None)
+        upserts.extend((recounts[Recount(u.model, u.doc_id)], u) for u in count_upserts(tick, counted))
+        for ((model, key_field), group), response in zip(grouped.items(), responses[len(counting) :], strict=True):
+            if "error" in response:
+                reason = f"rewrite of {model} failed: {str(response['error'])[:500]}"
+                refused.update((event_id, reason) for event_id, _ in group if event_id not in refused)
+                continue
+            hits = response["hits"]["hits"]
+            if len(hits) > self.fanout_page:
+                self._refresh(model)  # update_by_query searches: it must see the follow-ups written so far
+                for event_id, reason in self._rewrite_halving(group).items():
+                    refused.setdefault(event_id, reason)
+                continue
+            by_key: dict[str, list[tuple[str, Rewrite]]] = defaultdict(list)
+            for event_id, rewrite in group:
+                by_key[rewrite.term[key_field]].append((event_id, rewrite))
+            for hit in hits:
+                key = str(_field(hit["_source"], key_field))
+                for event_id, rewrite in by_key.get(key, ()):
+                    upserts.append(([event_id], Upsert(model, hit["_id"], facets=(rewrite.facet,))))
+        return upserts
+
+    def _tick(self) -> int:
+        """Advance the shared recount clock and return its new value (creating its index the first time)."""
+        now = time.time_ns() // 1000
+        request = {"script": {"source": CLOCK_SOURCE, "params": {"now": now}}, "scripted_upsert": True, "upsert": {}}
+        if not self._clock_ready:
+            if not self._call(lambda: self.client.indices.exists(index=clock_index())):
+                try:
+                    self.client.indices.create(index=clock_index(), body=CLOCK_INDEX_BODY)
+                except RequestError as exc:
+                    if exc.error != "resource_already_exists_exception":
+                        raise
+            self._clock_ready = True
+        response = self._call(
+            lambda: self.client.update(
+                index=clock_index(), id=CLOCK_DOC, body=request, retry_on_conflict=50, params={"_source": "true"}
+            )
+        )
+        return int(response["get"]["_source"]["n"])
 
     def _upsert(self, upserts: list[Upsert], *, want_source: bool) -> list[dict[str, Any] | str]:
         """Bulk scripted upserts; each result is the document (or {}) or a permanent error message."""
@@ -246,18 +398,10 @@ class Writer:
             by_key[rewrite.term[key_field]].append(rewrite.facet.param())
         query = {"terms": {key_field: sorted(by_key)}}
         params = {"key_field": key_field, "by_key": by_key}
-        self._refresh(model)  # update_by_query searches: it must see the documents this batch wrote
+        body = {"query": query, "script": {"id": REWRITE_SCRIPT_ID, "params": params}}
         attempt = conflicted = 0
         while True:
-            response = self._send(
-                lambda: self.client.update_by_query(
-                    index=self.targets[model],
-                    body={"query": query, "script": {"id": REWRITE_SCRIPT_ID, "params": params}},
-                    conflicts="proceed",
-                    refresh=True,
-                ),
-                splittable=len(rewrites) > 1,
-            )
+            response = self._by_query(self.targets[model], body, splittable=len(rewrites) > 1)
             failures = response.get("failures") or []
             for failure in failures:
                 if failure.get("status", 500) not in TRANSIENT_STATUS:
@@ -270,6 +414,33 @@ class Writer:
                 return
             attempt += 1
             self._sleep(attempt)
+            # A conflict means a document changed after the search's snapshot, and with periodic refreshes off (a
+            # rebuild) only an explicit refresh lets the retry see it.
+            self._refresh(model)
+
+    def _by_query(self, index: str, body: dict[str, Any], *, splittable: bool) -> dict[str, Any]:
+        """One update_by_query, run as a task and polled: however many documents it rewrites, no request waits long.
+
+        Raises `Refused` when OpenSearch refuses it, or the task fails as a whole.
+        """
+        started = self._send(
+            lambda: self.client.update_by_query(
+                index=index, body=body, conflicts="proceed", refresh=True, wait_for_completion=False
+            ),
+            splittable=splittable,
+        )
+        task = started["task"]
+        polls = 0
+        while not (status := self._call(lambda: self.client.tasks.get(task_id=task))).get("completed"):
+            polls += 1
+            time.sleep(min(0.5, 0.01 * 2**polls))
+        try:  # the result is kept in the `.tasks` index once read: drop it (a failure only leaves a small document)
+            self.client.delete(index=".tasks", id=task)
+        except TransportError as exc:
+            log.debug("could not drop the result of task %s: %s", task, exc)
+        if "error" in status:
+            raise Refused(f"update_by_query failed: {str(status['error'])[:500]}")
+        return status["response"]
 
     # Retries.
 
@@ -353,6 +524,49 @@ def _fail_from(
         if start is None or position[item.event.event_id] < start:
             kept.append(item)
         else:
-            default = f"held behind an earlier failed event of {aggregate[0]} {aggregate[1]}"
-            failed.append(Failed(item.event, refused.get(item.event.event_id, default)))
+            failed.append(Failed(item.event, refused.get(item.event.event_id, _held_behind(aggregate))))
     return kept, sorted(failed, key=lambda failure: position[failure.event.event_id])
+
+
+def _held_behind(aggregate: tuple[str, str]) -> str:
+    return f"held behind an earlier failed event of {aggregate[0]} {aggregate[1]}"
+
+
+def _fold(upserts: list[Upsert]) -> Upsert:
+    """Several upserts of one document, in order, as one (the script applies their facets in order)."""
+    folded = upserts[0]
+    for upsert in upserts[1:]:
+        folded = folded.merged(upsert)
+    return folded
+
+
+def _merge_by_document(upserts: list[tuple[list[str], Upsert]]) -> list[tuple[list[str], Upsert]]:
+    """Upserts of the same document as one, with the events each came from."""
+    merged: dict[tuple[str, str], tuple[list[str], Upsert]] = {}
+    for event_ids, upsert in upserts:
+        key = (upsert.model, upsert.doc_id)
+        if key in merged:
+            before_ids, before = merged[key]
+            merged[key] = ([*before_ids, *event_ids], before.merged(upsert))
+        else:
+            merged[key] = (list(event_ids), upsert)
+    return list(merged.values())
+
+
+def _superseded(event: EventEnvelope, document: dict[str, Any]) -> bool:
+    """Whether the document written is past this event: a later event of its aggregate is applied too.
+
+    A removal never is: a later event may keep the aggregate out of the lists, and subscribers must still drop it.
+    """
+    if event.event_type in REMOVALS:
+        return False
+    version_field = VERSION_FIELDS[event.aggregate_type][1]
+    return document.get(version_field) != event.aggregate_version
+
+
+def _field(source: dict[str, Any], dotted: str) -> Any:
+    """A (possibly nested) field of a document's source: `author.id`."""
+    value: Any = source
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value

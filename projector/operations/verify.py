@@ -33,11 +33,13 @@ from typing import Any, Protocol
 from opensearchpy import OpenSearch, helpers
 from tqdm import tqdm
 
+from read_models.documents import PRIVATE_FIELDS
+
 MODELS = ("posts", "comments", "authors")
 # Mapped fields that no database row predicts: the projector's own bookkeeping and guards.
 NOT_COMPARED = {
     "posts": {
-        "comment_states": "bookkeeping: the comments counted, with their versions",
+        "count_clock": "guard of the counts: the recount tick that wrote them",
         "comment_facing_version": "guard: the last post version that changed what comments show",
         "field_versions": "bookkeeping: the version that last wrote each field",
     },
@@ -47,13 +49,12 @@ NOT_COMPARED = {
     },
     "authors": {
         "registered": "bookkeeping: the user's own event was applied",
-        "post_states": "bookkeeping: the posts counted, with their versions",
-        "comment_states": "bookkeeping: the comments counted, with their versions",
+        "count_clock": "guard of the counts: the recount tick that wrote them",
         "field_versions": "bookkeeping: the version that last wrote each field",
     },
 }
 TOMBSTONE_FIELDS = {"posts": ("deleted", "status", "post_version"), "comments": ("deleted", "comment_version")}
-MGET_EXCLUDES = "comment_states,post_states,field_versions"
+MGET_EXCLUDES = ",".join(PRIVATE_FIELDS)
 SCROLL_PAGE = 5000
 SHOWN_CHARS = 80
 

@@ -6,8 +6,14 @@ Every stream entry becomes one item, whether or not anyone may see it, so each i
 - `position`, `previous`: the entry's stream id and the one before it (None when unknown: a gap). A gap marker
   (`read_models.notices.gap_encode`: the projector lost notices before it) is such a gap: its item has no event
   and `previous` None, so live subscribers close for a resume and resuming ones are told to resync;
-- for a notice subscribers may see (`query_service.stream.visibility`): `event` (the encoded envelope, JSON
-  text), `document` (JSON text, `null` when removed) and the filter keys `aggregate_type`, `tags`, `author_id`.
+- for a notice subscribers may see at delivery (`query_service.stream.visibility.delivered_view`): `event` (the
+  encoded envelope, JSON text), `document` (JSON text, `null` when removed) and the filter keys `aggregate_type`,
+  `tags`, `author_id`.
+
+Delivery judges each notice again against the read models as they are now: `build_items` reads the current
+documents of the page's aggregates (and of comments' posts) with one mget per read model, so a notice a later event
+superseded, or content no longer public, goes out as a bare position, whether live or to a subscriber resuming from
+`0-0`.
 
 Consecutive items travel together in one channel message (`batch_messages`): a channel-layer message costs each
 subscriber the same whatever it holds, so under load a batch spreads that cost; when the stream is quiet a batch
@@ -26,7 +32,7 @@ from opensearchpy import OpenSearch
 
 from query_service.search.gateway import alias
 from query_service.stream.positions import StreamBounds, bounds_from_info
-from query_service.stream.visibility import POST_LOOKUP_FIELDS, commented_post_id, notice_view
+from query_service.stream.visibility import LOOKUP_FIELDS, Current, delivered_view, lookups
 from read_models.keys import notice_stream
 from read_models.notices import Entry, Notice, notice_parse
 
@@ -75,27 +81,34 @@ def entries_after(client: redis.Redis, position: str, count: int) -> list[Entry]
     return client.xrange(notice_stream(), min=f"({position}", max="+", count=count)
 
 
-def posts_by_id(search: OpenSearch, post_ids: set[str]) -> dict[str, dict[str, Any]]:
-    """The visibility fields of these posts as the read model has them now (absent posts are left out)."""
-    if not post_ids:
-        return {}
-    response = search.mget(
-        index=alias("posts"), body={"ids": sorted(post_ids)}, params={"_source_includes": ",".join(POST_LOOKUP_FIELDS)}
-    )
-    return {doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")}
+def current_documents(search: OpenSearch, wanted: set[tuple[str, str]]) -> Current:
+    """The documents named by (read model, id) as the read models hold them now, with the fields delivery reads
+    (`LOOKUP_FIELDS`): one mget per read model named (absent documents are left out)."""
+    by_model: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in LOOKUP_FIELDS}
+    for name, fields in LOOKUP_FIELDS.items():
+        ids = sorted(doc_id for model, doc_id in wanted if model == name)
+        if not ids:
+            continue
+        response = search.mget(index=alias(name), body={"ids": ids}, params={"_source_includes": ",".join(fields)})
+        by_model[name] = {doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")}
+    return Current(**by_model)
 
 
 def build_items(entries: Sequence[Entry], previous: str | None, search: OpenSearch) -> list[dict[str, Any]]:
-    """One item per entry, in order (one post lookup for all of them).
+    """One item per entry, in order, judged against the read models now (one mget per read model for all of them).
 
     Args:
         entries: consecutive stream entries.
         previous: the id of the entry before the first one (None when it cannot be vouched for).
-        search: the OpenSearch client, for the posts of comment notices.
+        search: the OpenSearch client, for the current documents.
     """
     parsed = [_read(entry) for entry in entries]
-    post_ids = {post_id for notice in parsed if (post_id := commented_post_id(notice.event))}
-    posts = posts_by_id(search, post_ids)
+    wanted = {pair for notice in parsed if not notice.gap and notice.error is None for pair in lookups(notice.event)}
+    return items_of(parsed, previous, current_documents(search, wanted))
+
+
+def items_of(parsed: Sequence[Notice], previous: str | None, current: Current) -> list[dict[str, Any]]:
+    """The items of consecutive notices, each judged with the documents `current` holds (pure)."""
     items = []
     for notice in parsed:
         if notice.gap:  # nobody can vouch for what came before it
@@ -103,7 +116,7 @@ def build_items(entries: Sequence[Entry], previous: str | None, search: OpenSear
             previous = notice.position
             continue
         item: dict[str, Any] = {"position": notice.position, "previous": previous}
-        view = notice_view(notice.event, notice.document, posts.get(commented_post_id(notice.event) or ""))
+        view = delivered_view(notice.event, notice.document, current) if notice.error is None else None
         if view is not None:
             item["event"] = notice.event_text
             item["document"] = notice.document_text if view.document is notice.document else json.dumps(view.document)

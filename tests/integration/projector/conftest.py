@@ -27,6 +27,7 @@ from projector.consumer.app import ProjectorConfig
 from projector.consumer.live_indices import ensure_live_indices
 from projector.consumer.scripts import install_scripts
 from projector.consumer.writer import Writer
+from read_models.documents import public_document
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -48,10 +49,8 @@ class ReadModels:
         for model, target in self.targets.items():
             self.client.indices.refresh(index=target)
             hits = self.client.search(index=target, body={"size": 10_000, "query": {"match_all": {}}})["hits"]["hits"]
-            # field_versions records which event last wrote each field; equal documents may differ there
-            out[model] = {
-                hit["_id"]: {k: v for k, v in hit["_source"].items() if k != "field_versions"} for hit in hits
-            }
+            # the bookkeeping records which event (or recount) last wrote each field: equal documents may differ there
+            out[model] = {hit["_id"]: public_document(hit["_source"]) for hit in hits}
         return out
 
     def doc(self, model: str, doc_id: str) -> dict[str, Any]:

@@ -4,7 +4,9 @@ gives the same documents every time; and those documents are the denormalized tr
 from __future__ import annotations
 
 import random
+import threading
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -63,6 +65,42 @@ def test_duplicates_replays_and_interleavings_give_the_same_documents(
         models = new_read_models()
         apply(models)
         assert _differences(models.snapshot(), expected) == [], name
+
+
+def test_replicas_writing_at_once_leave_the_same_documents_and_exact_counts(
+    scenario: Scenario, new_read_models: Callable[[], ReadModels]
+) -> None:
+    """Several projector replicas, each owning some aggregates (as partitions split them), apply their shares at the
+    same time in small batches, each share twice; the counts they recount race, and the latest recount wins."""
+    baseline = new_read_models()
+    _apply_in_batches(baseline, scenario.events)
+    expected = baseline.snapshot()
+
+    for seed in range(3):
+        models = new_read_models()
+        shares: dict[int, list[EventEnvelope]] = defaultdict(list)
+        for event in scenario.events:  # a partitioner: each aggregate's events go to one replica, in order
+            shares[zlib.crc32(f"{event.aggregate_type}:{event.aggregate_id}:{seed}".encode()) % 3].append(event)
+        errors: list[BaseException] = []
+
+        def replica(
+            events: list[EventEnvelope], rng: random.Random, models: ReadModels = models, errors: list = errors
+        ) -> None:
+            try:
+                _apply_in_batches(models, events + events, rng)
+            except BaseException as error:  # reported by the main thread
+                errors.append(error)
+
+        threads = [
+            threading.Thread(target=replica, args=(share, random.Random(seed * 10 + n)))
+            for n, share in sorted(shares.items())
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert errors == []
+        assert _differences(models.snapshot(), expected) == [], f"seed {seed}"
 
 
 def test_the_documents_are_the_denormalized_truth(

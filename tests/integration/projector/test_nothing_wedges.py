@@ -112,14 +112,18 @@ def test_a_follow_up_refused_for_good_dead_letters_its_event_and_the_stream_move
     publish_outbox(kafka_bootstrap_servers)
     drain(loop)
     assert client.get(index=targets["comments"], id=str(second))["_source"]["body"] == "two"
-    assert client.get(index=targets["posts"], id=str(post_id))["_source"]["comment_count"] == 1
+    # Counted from the comments' own documents: the first comment's was written, only its post's recount was refused.
+    assert client.get(index=targets["posts"], id=str(post_id))["_source"]["comment_count"] == 2
 
+    # Dead letters of different topics may interleave either way; within one aggregate they keep their order.
     letters = _dead_letters(kafka_bootstrap_servers, group)
-    assert [letter.key for letter in letters] == [str(first), str(first), str(author.user_id)]
-    assert letters[0].kind == "failed"  # the edit follows it: in its batch as failed, in a later one as held
-    assert "follow-up write of posts" in letters[0].reason
-    assert "cluster_block_exception" in letters[0].reason
-    assert "rewrite of posts failed" in letters[2].reason
+    comment_letters = [letter for letter in letters if letter.key == str(first)]
+    user_letters = [letter for letter in letters if letter.key == str(author.user_id)]
+    assert (len(comment_letters), len(user_letters), len(letters)) == (2, 1, 3)
+    assert comment_letters[0].kind == "failed"  # the edit follows it: in its batch as failed, in a later one as held
+    assert "follow-up write of posts" in comment_letters[0].reason
+    assert "cluster_block_exception" in comment_letters[0].reason
+    assert "rewrite of posts failed" in user_letters[0].reason
     assert loop.holds.stats() == {"held_aggregates": 2, "waiting_dead_letters": 3}
 
     replay = cli(group, "dead-letters", "replay")

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import redis
 from websockets.asyncio.client import ClientConnection, connect
 
-from events.envelope import EventEnvelope
 from events.stream import CloseCode
-from events.types import PostEdited
-from projector.consumer.notices import Notices
-from projector.consumer.writer import Applied
-from tests.integration.query_service.conftest import GROUP, Story
+from tests.integration.query_service.conftest import Story
 from tests.integration.query_service.stream_support import WAIT, SocketClient, server_processes, tip, wait_group_empty
 
 
@@ -78,18 +71,13 @@ def test_over_a_real_socket_a_reconnecting_client_gets_what_it_missed_in_order_t
         asyncio.run(scenario(port))
 
 
-def big_notices(count: int, size: int) -> None:
-    """`count` notices of one published post's edits, each with a document of about `size` bytes."""
-    notices = Notices(redis.Redis.from_url(os.environ["REDIS_URL"]), GROUP)
-    at = datetime(2026, 1, 1, tzinfo=UTC)
-    applied = []
+def big_posts(story: Story, count: int, size: int) -> None:
+    """`count` published posts, each with about `size` bytes of content, projected and announced: each goes out as
+    one frame whose document carries the content (delivery sends only what the read models hold now)."""
+    author = story.register("big")
     for n in range(count):
-        content = f"edit {n} " + "x" * size
-        event = EventEnvelope.create(PostEdited("1", "Big", content), aggregate_version=n + 2, correlation_id="t")
-        document = {"id": "1", "title": "Big", "content": content, "status": "published", "deleted": False,
-                    "tags": ["big"], "author": {"id": "1"}, "published_at": at.isoformat()}  # fmt: skip
-        applied.append(Applied(event, document))
-    notices.publish(applied)
+        story.post(author, f"Big {n}", f"post {n} " + "x" * size, tags=("big",))
+    story.project()
 
 
 def test_over_a_real_socket_a_client_that_stops_reading_is_closed_with_4008_and_resuming_recovers_everything(
@@ -101,7 +89,7 @@ def test_over_a_real_socket_a_client_that_stops_reading_is_closed_with_4008_and_
     with server_processes(story.prefix, tmp_path, **timeouts) as port:
         slow = SocketClient(port, receive_buffer=4096)
         slow.subscribe(aggregate_types=["post"], resume_from=tip())
-        big_notices(count, size)
+        big_posts(story, count, size)
         # Not reading: the server's sends block; it gives up after 1 s, leaves the group and closes behind the backlog.
         wait_group_empty()
         received = []
@@ -115,5 +103,5 @@ def test_over_a_real_socket_a_client_that_stops_reading_is_closed_with_4008_and_
         rest = again.subscribe(aggregate_types=["post"], resume_from=received[-1]["position"])
         again.close()
         wait_group_empty()
-    edits = [frame["event"]["payload"]["content"].split(" ")[1] for frame in received + rest]
-    assert edits == [str(n) for n in range(count)]
+    titles = [frame["document"]["title"] for frame in received + rest]
+    assert titles == [f"Big {n}" for n in range(count)]

@@ -62,7 +62,7 @@ def author_document(user_id: str, user_version: int, **fields: Any) -> dict[str,
         "registered": True,
         "published_post_count": 4,
         "comment_count": 9,
-        "post_states": {"p9": [2, None]},
+        "count_clock": 1700000000000000,
         "field_versions": {"user_version:bio": user_version},
         **fields,
     }

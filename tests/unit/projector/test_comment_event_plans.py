@@ -11,13 +11,11 @@ from events.types import CommentAdded, CommentDeleted, CommentEdited
 
 # Projector imports in one block (its modules are being moved into subpackages).
 from projector.consumer.handlers import plan_for
-from projector.consumer.plans import Facet, FollowUps, Member, Plan, Upsert
+from projector.consumer.plans import Facet, FollowUps, Plan, Recount, Upsert
 from tests.unit.projector.plan_samples import (
-    AUTHOR_DEFAULTS,
     BOB,
     BOB_EMBEDDED,
     OCCURRED_ISO,
-    POST_DEFAULTS,
     author_document,
     envelope,
     written,
@@ -61,16 +59,11 @@ def test_comment_added_writes_the_comment_and_its_author_snapshot_under_their_ve
     )
 
 
-def test_comment_added_counts_the_comment_on_its_post_and_its_author_at_its_creation_time() -> None:
+def test_comment_added_has_its_post_and_its_author_recounted() -> None:
     plan = _plan(ADDED, version=1)
 
     follow = plan.follow(written(plan.primary))
-    on_post = Member("comment_states", "comment_count", "c1", 1, True, COMMENTED_ISO, "last_commented_at")
-    on_author = Member("comment_states", "comment_count", "c1", 1, True, COMMENTED_ISO, None)
-    assert follow.upserts == (
-        Upsert("posts", "p1", members=(on_post,), defaults=POST_DEFAULTS),
-        Upsert("authors", "u2", members=(on_author,), defaults=AUTHOR_DEFAULTS),
-    )
+    assert follow.recounts == (Recount("posts", "p1"), Recount("authors", "u2"))
     assert follow.rewrites == ()
     assert [(lookup.model, lookup.doc_id) for lookup in follow.lookups] == [("posts", "p1"), ("authors", "u2")]
 
@@ -92,7 +85,7 @@ def test_comment_added_takes_its_posts_title_and_deletion_under_the_comment_faci
 @pytest.mark.parametrize(
     "post",
     [
-        {"id": "p1", "comment_count": 1, "last_commented_at": None, "comment_states": {"c1": [1, None]}},
+        {"id": "p1", "comment_count": 1, "last_commented_at": None, "count_clock": 7},
         {"id": "p1", "title": "Hello", "comment_facing_version": 0},
     ],
     ids=["counts only", "version 0"],
@@ -145,23 +138,15 @@ def test_comment_deleted_leaves_a_tombstone_with_its_version() -> None:
     assert plan.primary == Upsert("comments", "c1", facets=(Facet("comment_version", 3, own),))
 
 
-def test_comment_deleted_uncounts_the_comment_on_its_post_and_its_author() -> None:
+def test_comment_deleted_has_its_post_and_its_author_recounted() -> None:
     plan = _plan(CommentDeleted(comment_id="c1", post_id="p1"), version=3)
 
-    on_post = Member("comment_states", "comment_count", "c1", 3, False, None, "last_commented_at")
-    on_author = Member("comment_states", "comment_count", "c1", 3, False, None, None)
     assert plan.follow({"id": "c1", "post_id": "p1", "author": {"id": "u2"}}) == FollowUps(
-        upserts=(
-            Upsert("posts", "p1", members=(on_post,), defaults=POST_DEFAULTS),
-            Upsert("authors", "u2", members=(on_author,), defaults=AUTHOR_DEFAULTS),
-        )
+        recounts=(Recount("posts", "p1"), Recount("authors", "u2"))
     )
 
 
-def test_comment_deleted_uncounts_it_on_the_post_even_when_the_author_is_unknown() -> None:
+def test_comment_deleted_has_its_post_recounted_even_when_the_author_is_unknown() -> None:
     plan = _plan(CommentDeleted(comment_id="c1", post_id="p1"), version=3)
 
-    on_post = Member("comment_states", "comment_count", "c1", 3, False, None, "last_commented_at")
-    assert plan.follow({"id": "c1"}) == FollowUps(
-        upserts=(Upsert("posts", "p1", members=(on_post,), defaults=POST_DEFAULTS),)
-    )
+    assert plan.follow({"id": "c1"}) == FollowUps(recounts=(Recount("posts", "p1"),))

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 # Projector imports in one block (its modules are being moved into subpackages).
-from projector.consumer.plans import Facet, FollowUps, Lookup, Member, Plan, Rewrite, Upsert
+from projector.consumer.plans import Facet, FollowUps, Lookup, Plan, Recount, Rewrite, Upsert
 
 
 def test_a_facet_parameter_names_its_guard_version_and_fields() -> None:
@@ -16,34 +16,11 @@ def test_a_facet_parameter_names_its_guard_version_and_fields() -> None:
     assert facet.param() == {"guard": "post_version", "version": 4, "set": {"title": "T", "tags": ["a"]}}
 
 
-def test_a_member_parameter_carries_every_field_with_no_time_and_no_last_by_default() -> None:
-    assert Member("post_states", "published_post_count", "p1", 2, True).param() == {
-        "map": "post_states",
-        "count": "published_post_count",
-        "id": "p1",
-        "version": 2,
-        "alive": True,
-        "at": None,
-        "last": None,
-    }
-    counted = Member("comment_states", "comment_count", "c1", 3, False, "2025-01-01T00:00:00.000000Z", "last_x")
-    assert counted.param() == {
-        "map": "comment_states",
-        "count": "comment_count",
-        "id": "c1",
-        "version": 3,
-        "alive": False,
-        "at": "2025-01-01T00:00:00.000000Z",
-        "last": "last_x",
-    }
-
-
-def test_upsert_parameters_carry_the_document_id_facets_members_and_defaults_in_order() -> None:
+def test_upsert_parameters_carry_the_document_id_facets_and_defaults_in_order() -> None:
     upsert = Upsert(
         "posts",
         "p1",
         facets=(Facet("post_version", 2, {"title": "T"}), Facet("author_version", 5, {"author": {"id": "u1"}})),
-        members=(Member("comment_states", "comment_count", "c1", 1, True),),
         defaults={"comment_count": 0},
     )
 
@@ -53,23 +30,24 @@ def test_upsert_parameters_carry_the_document_id_facets_members_and_defaults_in_
             {"guard": "post_version", "version": 2, "set": {"title": "T"}},
             {"guard": "author_version", "version": 5, "set": {"author": {"id": "u1"}}},
         ],
-        "members": [
-            {
-                "map": "comment_states",
-                "count": "comment_count",
-                "id": "c1",
-                "version": 1,
-                "alive": True,
-                "at": None,
-                "last": None,
-            }
-        ],
         "defaults": {"comment_count": 0},
     }
 
 
+def test_upserts_of_one_document_merge_into_one_with_facets_in_order_and_the_earlier_defaults() -> None:
+    first = Upsert("posts", "p1", facets=(Facet("post_version", 1, {"title": "A"}),), defaults={"n": 0, "x": 1})
+    later = Upsert("posts", "p1", facets=(Facet("post_version", 2, {"title": "B"}),), defaults={"n": 5, "y": 2})
+
+    assert first.merged(later) == Upsert(
+        "posts",
+        "p1",
+        facets=(Facet("post_version", 1, {"title": "A"}), Facet("post_version", 2, {"title": "B"})),
+        defaults={"n": 0, "x": 1, "y": 2},
+    )
+
+
 def test_a_bare_upsert_has_nothing_to_write_but_its_id() -> None:
-    assert Upsert("authors", "u1").params() == {"id": "u1", "facets": [], "members": [], "defaults": {}}
+    assert Upsert("authors", "u1").params() == {"id": "u1", "facets": [], "defaults": {}}
 
 
 def test_upserts_do_not_share_their_default_defaults() -> None:
@@ -83,7 +61,7 @@ def test_a_plan_without_follow_ups_asks_for_none_whatever_the_document() -> None
     plan = Plan(Upsert("posts", "p1"))
 
     assert plan.follow({"id": "p1", "author": {"id": "u1"}}) == FollowUps((), (), ())
-    assert plan.follow({}) == FollowUps(upserts=(), lookups=(), rewrites=())
+    assert plan.follow({}) == FollowUps(lookups=(), rewrites=(), recounts=())
 
 
 def test_a_lookup_folds_with_the_function_it_was_given() -> None:
@@ -105,11 +83,11 @@ def test_plan_values_compare_by_value() -> None:
     ("value", "field"),
     [
         (Facet("g", 1, {}), "version"),
-        (Member("m", "c", "i", 1, True), "alive"),
+        (Recount("posts", "p1"), "doc_id"),
         (Upsert("posts", "p1"), "doc_id"),
         (Lookup("authors", "u1", lambda document: None), "doc_id"),
         (Rewrite("comments", {"post_id": "p1"}, Facet("g", 1, {})), "model"),
-        (FollowUps(), "upserts"),
+        (FollowUps(), "recounts"),
         (Plan(Upsert("posts", "p1")), "primary"),
     ],
     ids=lambda value: type(value).__name__ if not isinstance(value, str) else value,

@@ -18,11 +18,10 @@ from events.types import (
 
 # Projector imports in one block (its modules are being moved into subpackages).
 from projector.consumer.handlers import plan_for
-from projector.consumer.plans import Facet, FollowUps, Member, Plan, Rewrite, Upsert
+from projector.consumer.plans import Facet, FollowUps, Plan, Recount, Rewrite, Upsert
 from tests.unit.projector.plan_samples import (
     ADA,
     ADA_EMBEDDED,
-    AUTHOR_DEFAULTS,
     CREATED_AT,
     CREATED_ISO,
     OCCURRED_ISO,
@@ -51,9 +50,7 @@ def _plan(payload: object, version: int) -> Plan:
     return plan
 
 
-def _post_state(version: int, published: bool) -> Upsert:
-    member = Member("post_states", "published_post_count", "p1", version, published)
-    return Upsert("authors", "u1", members=(member,), defaults=AUTHOR_DEFAULTS)
+AUTHOR_RECOUNT = Recount("authors", "u1")  # a post's status counts for its author: recounted from the posts
 
 
 # post.created
@@ -83,11 +80,11 @@ def test_post_created_writes_a_draft_with_its_text_tags_and_times_under_the_post
     )
 
 
-def test_post_created_counts_the_draft_for_the_author_and_titles_comments_that_came_first() -> None:
+def test_post_created_recounts_its_author_and_titles_comments_that_came_first() -> None:
     plan = _plan(CREATED, version=1)
 
     follow = plan.follow(written(plan.primary))
-    assert follow.upserts == (_post_state(1, published=False),)
+    assert follow.recounts == (AUTHOR_RECOUNT,)
     facing = Facet("post_version", 1, {"post_title": "Hello", "post_deleted": False})
     assert follow.rewrites == (Rewrite("comments", {"post_id": "p1"}, facing),)
     assert [(lookup.model, lookup.doc_id) for lookup in follow.lookups] == [("authors", "u1")]
@@ -162,12 +159,12 @@ def test_post_tags_changed_replaces_the_tags_as_given_and_nothing_else(
 # Status changes
 
 
-def test_post_published_sets_status_and_publication_time_and_counts_it_for_the_author() -> None:
+def test_post_published_sets_status_and_publication_time_and_has_its_author_recounted() -> None:
     plan = _plan(PostPublished(post_id="p1", published_at=PUBLISHED_AT), version=2)
 
     own = {"updated_at": OCCURRED_ISO, "status": "published", "published_at": PUBLISHED_ISO}
     assert plan.primary == Upsert("posts", "p1", facets=(Facet("post_version", 2, own),))
-    assert plan.follow({"id": "p1", "author": {"id": "u1"}}) == FollowUps(upserts=(_post_state(2, published=True),))
+    assert plan.follow({"id": "p1", "author": {"id": "u1"}}) == FollowUps(recounts=(AUTHOR_RECOUNT,))
 
 
 @pytest.mark.parametrize(
@@ -175,7 +172,7 @@ def test_post_published_sets_status_and_publication_time_and_counts_it_for_the_a
     [(PostUnpublished(post_id="p1"), "draft"), (PostArchived(post_id="p1"), "archived")],
     ids=["unpublished", "archived"],
 )
-def test_leaving_the_lists_sets_the_status_keeps_published_at_and_uncounts_the_post(
+def test_leaving_the_lists_sets_the_status_keeps_published_at_and_has_its_author_recounted(
     payload: object, status: str
 ) -> None:
     plan = _plan(payload, version=5)
@@ -183,7 +180,7 @@ def test_leaving_the_lists_sets_the_status_keeps_published_at_and_uncounts_the_p
     assert plan.primary == Upsert(
         "posts", "p1", facets=(Facet("post_version", 5, {"updated_at": OCCURRED_ISO, "status": status}),)
     )
-    assert plan.follow({"id": "p1", "author": {"id": "u1"}}) == FollowUps(upserts=(_post_state(5, published=False),))
+    assert plan.follow({"id": "p1", "author": {"id": "u1"}}) == FollowUps(recounts=(AUTHOR_RECOUNT,))
 
 
 @pytest.mark.parametrize(
@@ -197,10 +194,10 @@ def test_leaving_the_lists_sets_the_status_keeps_published_at_and_uncounts_the_p
     ids=lambda payload: type(payload).__name__,
 )
 @pytest.mark.parametrize("document", [{"id": "p1"}, {"id": "p1", "author": None}, {"id": "p1", "author": {}}])
-def test_a_status_change_counts_nothing_while_the_post_has_no_known_author(
+def test_a_status_change_recounts_nobody_while_the_post_has_no_known_author(
     payload: object, document: dict[str, Any]
 ) -> None:
-    assert _plan(payload, version=2).follow(document).upserts == ()
+    assert _plan(payload, version=2).follow(document).recounts == ()
 
 
 # post.deleted
@@ -213,11 +210,11 @@ def test_post_deleted_leaves_a_tombstone_with_its_version() -> None:
     assert plan.primary == Upsert("posts", "p1", facets=(Facet("post_version", 7, own),))
 
 
-def test_post_deleted_uncounts_the_post_and_marks_its_comments_under_the_post_version() -> None:
+def test_post_deleted_recounts_its_author_and_marks_its_comments_under_the_post_version() -> None:
     plan = _plan(PostDeleted(post_id="p1"), version=7)
 
     assert plan.follow({"id": "p1", "author": {"id": "u1"}}) == FollowUps(
-        upserts=(_post_state(7, published=False),),
+        recounts=(AUTHOR_RECOUNT,),
         rewrites=(Rewrite("comments", {"post_id": "p1"}, Facet("post_version", 7, {"post_deleted": True})),),
     )
 
@@ -264,4 +261,3 @@ def test_every_post_event_writes_its_fields_under_the_post_version_and_its_time(
     assert (plan.primary.model, plan.primary.doc_id, own.guard, own.version) == ("posts", "p1", "post_version", 11)
     assert own.set["updated_at"] == OCCURRED_ISO
     assert [facet.guard for facet in others] == (["author_version"] if payload is CREATED else [])
-    assert plan.primary.members == ()

@@ -17,22 +17,42 @@ from read_models.models import AUTHORS, COMMENTS, MODELS_BY_NAME, POSTS, READ_MO
 def test_without_a_prefix_the_names_are_the_plain_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PROJECTOR_INDEX_PREFIX", raising=False)
     assert [alias_of(model) for model in READ_MODELS] == ["posts", "comments", "authors"]
-    assert keys.notice_stream() == "live:events"
+    assert keys.notice_stream() == "{live}:events"
+    assert keys.notice_seen_key() == "{live}:events:seen"
     assert keys.freshness_key() == "projector:freshness"
     assert keys.fanout_position_key() == "live:fanout:position"
     assert keys.channel_group() == "live"
     assert keys.holds_index("projector") == "projector-holds-projector"
+    assert keys.clock_index() == "projector-clock"
 
 
 def test_the_prefix_namespaces_every_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROJECTOR_INDEX_PREFIX", "t1 run:")
     assert alias_of(POSTS) == "t1 run:posts"
     assert alias_of(POSTS, prefix="other-") == "other-posts"
-    assert keys.notice_stream() == "t1 run:live:events"
+    assert keys.notice_stream() == "t1 run:{live}:events"
+    assert keys.notice_seen_key() == "t1 run:{live}:events:seen"
     assert keys.freshness_key() == "t1 run:projector:freshness"
     assert keys.fanout_position_key() == "t1 run:live:fanout:position"
     assert keys.channel_group() == "t1_run_live"  # a channel-layer group name allows only these characters
     assert keys.holds_index("g") == "t1 run:projector-holds-g"
+    assert keys.clock_index() == "t1 run:projector-clock"
+
+
+def hash_slot_tag(key: str) -> str:
+    """The part of a key Redis Cluster hashes: the first non-empty `{...}`, else the whole key."""
+    start = key.find("{")
+    end = key.find("}", start + 1)
+    return key[start + 1 : end] if start >= 0 and end > start + 1 else key
+
+
+def test_the_notice_stream_and_its_dedupe_set_share_a_cluster_slot(monkeypatch: pytest.MonkeyPatch) -> None:
+    for prefix in ("", "t1 run:", "qtest-abc-"):
+        monkeypatch.setenv("PROJECTOR_INDEX_PREFIX", prefix)
+        assert keys.notice_stream() != keys.notice_seen_key()
+        assert hash_slot_tag(keys.notice_stream()) == hash_slot_tag(keys.notice_seen_key()) == "live"
+        assert keys.notice_stream().startswith(prefix)
+        assert keys.notice_seen_key().startswith(prefix)
 
 
 def test_the_channel_group_name_stays_within_the_channel_layers_limit(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -67,7 +87,8 @@ def test_the_bookkeeping_readers_never_see_is_stored_unindexed_and_left_out_of_p
     assert set(PRIVATE_FIELDS) <= mapped
     for model in READ_MODELS:
         for field in set(PRIVATE_FIELDS) & set(model.mappings["properties"]):
-            assert model.mappings["properties"][field] == {"type": "object", "enabled": False}
-    document = {"id": "1", "post_version": 2, "comment_states": {}, "field_versions": {"title": 2}}
+            mapping = model.mappings["properties"][field]
+            assert mapping.get("enabled") is False or mapping.get("index") is False, field
+    document = {"id": "1", "post_version": 2, "count_clock": 9, "field_versions": {"title": 2}}
     assert public_document(document) == {"id": "1", "post_version": 2}
     assert public_document(None) is None
