@@ -20,8 +20,8 @@ from projector.consumer.dead_letters import DeadLetterRecord, record_of
 from projector.consumer.holds import Holds
 from projector.consumer.notices import Notices
 from projector.consumer.writer import Writer
-from projector.operations.indices import delete_indices, list_indices, use_indices
-from projector.operations.rebuild import rebuild_command
+from projector.operations.indices import delete_indices, list_indices
+from projector.operations.rebuild import rebuild_command, use
 from projector.operations.source import CommandSource
 from projector.operations.verify import verify
 from read_models.indices import alias_of
@@ -235,7 +235,11 @@ def main(argv: Sequence[str], usage: str) -> int:
                 print(f"{model:<9} {index:<50} {docs:>9} docs{'  (live)' if live else ''}")
             return 0
         case ["indices", "use", *names] if names:
-            previous = use_indices(opensearch_client(), names)
+            try:
+                previous = use(opensearch_client(), config, names)  # caught up first: see `rebuild.use`
+            except ValueError as error:  # a foreign or unknown index
+                print(error, file=sys.stderr)
+                return 2
             print(f"aliases moved; they pointed at {' '.join(previous.values())}")
             return 0
         case ["indices", "delete", *names] if names:

@@ -1,18 +1,28 @@
-"""Rebuilding the read models with zero downtime, from the event topics read from the start.
+"""Rebuilding the read models with zero downtime, from the event topics read from the start; and moving the aliases
+back (rollback) the same way.
 
 Why the topics and not a database snapshot: the topics keep every event forever (`events.topics.RETENTION`), and
 replaying them runs exactly the code the live projector runs, so a rebuilt document cannot differ from a live one
 for reasons of its own; a snapshot loader would be a second projection to keep in step. The cost is time
 proportional to the history, paid once per mapping change, off the request path.
 
-Steps: create fresh indices beside the live ones; a consumer group of the build's own reads every topic from the
-beginning into them while the live projector keeps the aliases up to date; when the build has caught up, `verify`
-compares it with the command database (catching up and re-checking while writes continue); then every alias
-moves to the new indices in one atomic request, right after the build caught up with at least what the live
-projector has committed (so the swap does not step back); the build catches up once more to everything published
-before the swap (the live projector wrote those to the old indices), and stops. Queries through the aliases see the old
-indices, complete, until the swap, then the new ones, complete. The old indices stay for rollback until an
-operator deletes them (`python -m projector indices ...`).
+Steps of a rebuild: create fresh indices beside the live ones with bulk-load settings (no periodic refresh, no
+replicas: `projector.operations.indices.BULK_SETTINGS`; the Writer still refreshes once per batch, which its
+cross-document reads need); a consumer group of the build's own (`CatchUp`) reads every topic from the beginning
+into them while the live projector keeps the aliases up to date; when the build has caught up, the indices get
+their model's normal settings back, and `verify` compares them with the command database (catching up and
+re-checking while writes continue); then the aliases move (`switch_aliases`): the build catches up with at least
+what the live projector has committed (so the swap does not step back), the live group's committed offsets are
+recorded in the indices being left behind (where they stop receiving writes), every alias moves to the new indices
+in one atomic request, and the build catches up once more to everything published before the swap (the live
+projector wrote those to the old indices), and stops. Queries through the aliases see the old indices, complete,
+until the swap, then the new ones, complete. The old indices stay for rollback until an operator deletes them.
+
+A rollback (`python -m projector indices use <index> ...`, `use`) is as current as a swap: a consumer group of its
+own, seeded at the position recorded in the indices it returns to, catches them up with the same loop and Writer,
+then the aliases move by the same `switch_aliases`. Indices with no recorded position (made before positions were
+recorded, or built with `--no-swap` and never live) are caught up from the start of the topics, which is only
+slower: every write is idempotent and version-guarded.
 """
 
 from __future__ import annotations
@@ -23,8 +33,10 @@ import sys
 import time
 from dataclasses import dataclass
 from functools import partial
+from types import TracebackType
+from typing import Self
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 from opensearchpy import OpenSearch
@@ -36,12 +48,22 @@ from projector.consumer.dead_letters import DeadLetterWriter
 from projector.consumer.holds import Holds
 from projector.consumer.loop import LoopSettings, ProjectorLoop
 from projector.consumer.writer import Writer
-from projector.operations.indices import create_indices, indices_behind, swap_aliases
+from projector.operations.indices import (
+    create_indices,
+    indices_behind,
+    record_stop,
+    recorded_stop,
+    restore_settings,
+    swap_aliases,
+    wanted_indices,
+)
 from projector.operations.source import CommandSource
 from projector.operations.verify import Report, verify
 from runtime.settings import kafka_bootstrap_servers
 
 log = logging.getLogger(__name__)
+CATCH_UP_TIMEOUT = 6 * 3600.0  # seconds one catch-up may take before it gives up (a long history takes a while)
+BATCH_SIZE = 1000  # records per batch of a build or rollback (the live projector's default is 500)
 
 
 @dataclass(frozen=True)
@@ -56,14 +78,171 @@ class RebuildResult:
     events: int
 
 
-def _build_loop(client: OpenSearch, targets: dict[str, str], group: str, batch_size: int) -> ProjectorLoop:
-    servers = kafka_bootstrap_servers()
-    ensure_topics(servers, extra=[dead_letter_spec(group)])
-    holds = Holds(client, group)
-    holds.ensure_index()
-    connect = partial(group_consumer, group, batch_size)
-    settings = LoopSettings(batch_size=batch_size, batch_timeout=0.5)
-    return ProjectorLoop(connect, Writer(client, targets), DeadLetterWriter(servers, group), holds, None, settings)
+def event_partitions(consumer: KafkaConsumer) -> list[TopicPartition]:
+    """Every partition of every event topic (prefix in force), as the consumer's metadata knows them."""
+    return [
+        TopicPartition(spec.name, p)
+        for spec in event_topics().values()
+        for p in sorted(consumer.partitions_for_topic(spec.name) or ())
+    ]
+
+
+def _committed(group: str) -> dict[TopicPartition, int]:
+    """The offsets a consumer group (the live projector) has committed on the event topics."""
+    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap_servers(), group_id=group, enable_auto_commit=False)
+    try:
+        return {tp: offset for tp in event_partitions(consumer) if (offset := consumer.committed(tp))}
+    finally:
+        consumer.close()
+
+
+def _seed_group(group: str, offsets: dict[TopicPartition, int]) -> None:
+    """Commit `offsets` for a consumer group nobody has joined yet, so that its first member starts there.
+
+    Committing (rather than seeking the loop's consumer) keeps the position across the loop's rejoins: a
+    replacement consumer resumes from the group's committed offsets. Partitions left out start at the beginning.
+    """
+    if not offsets:
+        return
+    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap_servers(), group_id=group, enable_auto_commit=False)
+    try:
+        consumer.assign(list(offsets))
+        consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()})
+    finally:
+        consumer.close(autocommit=False)
+
+
+def _forget_group(group: str) -> None:
+    """A catch-up's consumer group is single-use: delete it and its committed offsets (a failure is only logged)."""
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers())
+    try:
+        for name, outcome in admin.delete_groups([group]).items():  # outcome: "OK" or the error's name
+            if outcome != "OK":
+                log.warning("could not delete the consumer group %s: %s", name, outcome)
+    except KafkaError as error:
+        log.warning("could not delete the consumer group %s: %s", group, error)
+    finally:
+        admin.close()
+
+
+class CatchUp:
+    """A consumer group of its own reading the event topics into `targets` with the live projector's loop and Writer.
+
+    The group starts at `start` (partitions left out: at the beginning) and is deleted on `close`. Its progress bar
+    (stderr) has a total: the records between the start and the topics' end offsets, re-measured before and after
+    every `run` (it grows while writes continue), so tqdm shows an ETA. Use as a context manager.
+    """
+
+    def __init__(
+        self,
+        client: OpenSearch,
+        targets: dict[str, str],
+        group: str,
+        *,
+        batch_size: int = BATCH_SIZE,
+        start: dict[TopicPartition, int] | None = None,
+        desc: str = "catching up",
+        progress: bool = True,
+        timeout: float = CATCH_UP_TIMEOUT,
+    ) -> None:
+        servers = kafka_bootstrap_servers()
+        ensure_topics(servers, extra=[dead_letter_spec(group)])
+        holds = Holds(client, group)
+        holds.ensure_index()
+        self.group = group
+        self.timeout = timeout
+        self._start = dict(start or {})
+        _seed_group(group, self._start)
+        try:
+            self._offsets = KafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)  # for end offsets
+            connect = partial(group_consumer, group, batch_size)
+            settings = LoopSettings(batch_size=batch_size, batch_timeout=0.5)
+            self.loop = ProjectorLoop(
+                connect, Writer(client, targets), DeadLetterWriter(servers, group), holds, None, settings
+            )
+        except BaseException:
+            _forget_group(group)
+            raise
+        self.progress = tqdm(desc=desc, unit="event", file=sys.stderr, disable=not progress)
+        self.events = 0  # records read (each once, even when a refused commit made the loop read it again)
+
+    def backlog(self) -> int:
+        """Records from the start to the event topics' end offsets now."""
+        partitions = event_partitions(self._offsets)
+        ends = self._offsets.end_offsets(partitions)
+        missing = [tp for tp in partitions if tp not in self._start]
+        begins = self._offsets.beginning_offsets(missing) if missing else {}
+        return sum(max(0, ends[tp] - self._start.get(tp, begins.get(tp, 0))) for tp in partitions)
+
+    def _extend(self) -> None:
+        total = self.backlog()
+        if self.progress.total is None or total > self.progress.total:
+            self.progress.total = total
+            self.progress.refresh()
+
+    def run(self, at_least: dict[TopicPartition, int] | None = None) -> None:
+        """Read until every partition reaches the end it had when called, or `at_least` (`ProjectorLoop.catch_up`)."""
+        self._extend()
+        self.loop.catch_up(timeout=self.timeout, progress=self, at_least=at_least)
+        self._extend()
+
+    def update(self, records: int) -> None:
+        """`ProjectorLoop.catch_up`'s progress callback."""
+        self.events += records
+        self.progress.update(records)
+
+    def close(self) -> None:
+        """Stop the loop, delete the group, close the bar."""
+        try:
+            self.loop.close()
+            self._offsets.close()
+        finally:
+            self.progress.close()
+            _forget_group(self.group)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def fill(client: OpenSearch, build: CatchUp, new: dict[str, str]) -> None:
+    """The build phase: catch fresh indices (created with `create_indices(bulk=True)`) up with the topics, then give
+    them their model's normal settings (also when the catch-up fails: no index is left without periodic refresh)."""
+    try:
+        build.run()
+    finally:
+        restore_settings(client, new)
+
+
+def switch_aliases(
+    client: OpenSearch, config: ProjectorConfig, new: dict[str, str], catch_up: CatchUp
+) -> dict[str, str]:
+    """Move the aliases to `new`, which `catch_up` writes to; the one way aliases move (rebuild swap and rollback).
+
+    1. Catch up with at least what the live group has committed, so the swap does not step back.
+    2. Record in the indices being left behind the live group's committed offsets, read just before the swap: every
+       event before them is in those indices (`record_stop`), so a later rollback can resume from there.
+    3. Move every alias in one atomic request.
+    4. Catch up once more: the events the live projector wrote to the old indices before the swap.
+
+    Returns:
+        The indices the aliases pointed at before.
+    """
+    catch_up.run(at_least=_committed(config.group))
+    stopped_at = _committed(config.group)
+    current = indices_behind(client)
+    record_stop(client, [index for model, index in current.items() if index != new[model]], config.group, stopped_at)
+    previous = swap_aliases(client, new)
+    catch_up.run()
+    return previous
+
+
+def _stamp() -> str:
+    return f"{time.strftime('%Y%m%d%H%M%S')}{time.time_ns() % 1000:03d}"
 
 
 def rebuild(
@@ -73,40 +252,30 @@ def rebuild(
     database_url: str | None = None,
     swap: bool = True,
     verify_attempts: int = 5,
-    batch_size: int = 1000,
+    batch_size: int = BATCH_SIZE,
+    progress: bool = True,
 ) -> RebuildResult:
     """Build fresh read models from the topics, verify them, and (if clean) swap the aliases to them."""
     started = time.monotonic()
     prepare(client, config)  # the live read models exist (and stay live) throughout
-    new = create_indices(client)
+    new = create_indices(client, bulk=True)
     group = f"{config.group}-rebuild-{next(iter(new.values())).rsplit('-', 1)[-1]}"
-    loop = _build_loop(client, new, group, batch_size)
-    events = 0
-    try:
-        with tqdm(desc="rebuilding", unit="event", file=sys.stderr) as progress:
-            loop.catch_up(progress=progress)
-            report, settled = _verify_while_writes_continue(client, new, loop, database_url, verify_attempts, progress)
-            events = progress.n
-            previous = indices_behind(client)
-            if not (settled and swap):
-                return RebuildResult(new, previous, False, report, time.monotonic() - started, events)
-            loop.catch_up(progress=progress, at_least=_committed(config.group))  # at least as far as the live one
-            swap_aliases(client, new)
-            loop.catch_up(progress=progress)  # what the live projector wrote to the old indices before the swap
-            events = progress.n
-    finally:
-        loop.close()
-        _forget_group(group)
-    return RebuildResult(new, previous, True, report, time.monotonic() - started, events)
+    with CatchUp(client, new, group, batch_size=batch_size, desc="rebuilding", progress=progress) as build:
+        fill(client, build, new)
+        report, settled = _verify_while_writes_continue(client, new, build, database_url, verify_attempts)
+        previous = indices_behind(client)
+        swapped = settled and swap
+        if swapped:
+            previous = switch_aliases(client, config, new, build)
+    return RebuildResult(new, previous, swapped, report, time.monotonic() - started, build.events)
 
 
 def _verify_while_writes_continue(
     client: OpenSearch,
     targets: dict[str, str],
-    loop: ProjectorLoop,
+    build: CatchUp,
     database_url: str | None,
     attempts: int,
-    progress: object,
 ) -> tuple[Report, bool]:
     """Verify the build, catching up between attempts; settled when clean, or when no document differed every time.
 
@@ -125,35 +294,49 @@ def _verify_while_writes_continue(
             for m in report.details
         }
         persistent = differing if persistent is None else persistent & differing
-        loop.catch_up(progress=progress)
+        build.run()
     return report, not persistent
 
 
-def _committed(group: str) -> dict[TopicPartition, int]:
-    """The offsets a consumer group (the live projector) has committed on the event topics."""
-    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap_servers(), group_id=group, enable_auto_commit=False)
-    try:
-        partitions = [
-            TopicPartition(spec.name, p)
-            for spec in event_topics().values()
-            for p in sorted(consumer.partitions_for_topic(spec.name) or ())
-        ]
-        return {tp: offset for tp in partitions if (offset := consumer.committed(tp))}
-    finally:
-        consumer.close()
+def _start_of(client: OpenSearch, indices: list[str]) -> dict[TopicPartition, int] | None:
+    """Where a catch-up of `indices` may start: per partition the lowest position recorded in any of them (a
+    partition one of them has no entry for starts at the beginning); None when one has no position at all."""
+    records = [recorded_stop(client, index) for index in indices]
+    if any(record is None for record in records):
+        return None
+    shared = set.intersection(*(set(record) for record in records))
+    return {tp: min(record[tp] for record in records) for tp in shared}
 
 
-def _forget_group(group: str) -> None:
-    """The build's consumer group is single-use: delete it and its committed offsets (a failure is only logged)."""
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers())
-    try:
-        for name, outcome in admin.delete_groups([group]).items():  # outcome: "OK" or the error's name
-            if outcome != "OK":
-                log.warning("could not delete the rebuild's consumer group %s: %s", name, outcome)
-    except KafkaError as error:
-        log.warning("could not delete the rebuild's consumer group %s: %s", group, error)
-    finally:
-        admin.close()
+def use(
+    client: OpenSearch,
+    config: ProjectorConfig,
+    names: list[str],
+    *,
+    batch_size: int = BATCH_SIZE,
+    progress: bool = True,
+) -> dict[str, str]:
+    """Point the aliases of the given indices' models at them (a rollback), caught up first; returns what they left.
+
+    The indices are caught up from the position recorded when a swap left them (`record_stop`) by a consumer group
+    of their own, then the aliases move by `switch_aliases`, exactly as at the end of a rebuild.
+    """
+    wanted = wanted_indices(client, names)
+    current = indices_behind(client)
+    returning = [index for model, index in wanted.items() if index != current[model]]
+    if not returning:
+        log.info("the aliases already point at %s", " ".join(names))
+        return current
+    start = _start_of(client, returning)
+    if start is None:
+        log.warning("no position recorded in %s (indices from before positions were recorded, or never live): "
+                    "catching them up from the start of the topics (writes are idempotent and version-guarded)",
+                    " ".join(returning))  # fmt: skip
+    else:
+        log.info("catching %s up from the position recorded when they were left", " ".join(returning))
+    group = f"{config.group}-rollback-{_stamp()}"
+    with CatchUp(client, wanted, group, batch_size=batch_size, start=start, desc="catching up", progress=progress) as c:
+        return switch_aliases(client, config, wanted, c)
 
 
 def rebuild_command(config: ProjectorConfig, *, swap: bool) -> int:
