@@ -7,11 +7,12 @@ The history is `bench.history.history` (see `bench.projector_rate`). Each sample
 (`bench.projection.Namespace`): the topics and the live read models are prepared (`projector.consumer.app.prepare`,
 not timed), the history is produced to the topics, and then the clock runs over a rebuild's build phase, the
 code `python -m projector rebuild` runs (`projector.operations.rebuild`): fresh indices created with bulk-load
-settings, a consumer group of the build's own catching up from the start of the topics (`CatchUp`: joining the
-group included) with the live projector's loop and Writer, and the model's normal settings restored (with a
-refresh). Not timed, and not run: the rebuild's `verify` against the command database (this history is written to
-Kafka only, so there is no database holding the same data) and the alias swap, whose costs do not grow with the
-work measured here beyond verify's own scan. The built documents are read back, checked against the history's
+settings, the history folded in memory and bulk-loaded (`fold_into`; skipped with `--replay`), a consumer group of
+the build's own catching up from where the fold ended (from the start of the topics with `--replay`; `CatchUp`:
+joining the group included) with the live projector's loop and Writer, and the model's normal settings restored
+(with a refresh). Not timed, and not run: the rebuild's `verify` against the command database (this history is
+written to Kafka only, so there is no database holding the same data) and the alias swap, whose costs do not grow
+with the work measured here beyond verify's own scan. The built documents are read back, checked against the history's
 expected final state and for dead letters, and bulk-loaded into fresh indices with the same mappings: the peer
 (`bench.projection.raw_bulk`). Reported per sample: the rebuild's wall time, documents/s (final documents ÷ build
 seconds) and events/s; the raw bulk's documents/s; the ratio rebuild documents/s ÷ raw documents/s (= bulk seconds
@@ -32,7 +33,7 @@ from bench.history import Recipe, expected_documents, history, mismatches
 from bench.projection import Namespace, dead_letters, median, produce, raw_bulk, read_documents
 from projector.consumer.app import ProjectorConfig, prepare
 from projector.operations.indices import create_indices, swap_aliases
-from projector.operations.rebuild import CatchUp, fill
+from projector.operations.rebuild import CatchUp, fill, fold_into
 from runtime.settings import opensearch_url
 
 TARGET = 0.6
@@ -89,7 +90,9 @@ def medians(samples: list[Figures]) -> str:
     )
 
 
-def sample(n: int, events: list, expected: dict, batch: int, budget: float, progress: bool) -> Figures | None:
+def sample(
+    n: int, events: list, expected: dict, batch: int, budget: float, progress: bool, fold: bool
+) -> Figures | None:
     """One measurement in a fresh namespace; prints its line and returns its figures (None when out of time)."""
     client = OpenSearch(opensearch_url(), timeout=300)
     with Namespace().active() as namespace:
@@ -99,13 +102,20 @@ def sample(n: int, events: list, expected: dict, batch: int, budget: float, prog
         group = f"{namespace.run}-rebuild"
         started = time.monotonic()
         new = create_indices(client, bulk=True)
-        with CatchUp(client, new, group, batch_size=batch, desc=f"sample {n}", progress=progress, timeout=budget) as b:
+        try:
+            start, folded = fold_into(client, new, progress=progress, timeout=budget) if fold else (None, 0)
+        except TimeoutError:
+            print(f"sample {n}: out of time folding the history (no peer run)")
+            return None
+        with CatchUp(client, new, group, batch_size=batch, start=start, desc=f"sample {n}", progress=progress,
+                     timeout=budget) as b:  # fmt: skip
             try:
                 fill(client, b, new)
             except TimeoutError:
                 seconds = time.monotonic() - started
-                print(f"sample {n}: out of time: {b.events} of {len(events)} events in {seconds:.0f} s "
-                      f"= {b.events / seconds:.0f} events/s (no peer run)")  # fmt: skip
+                done = folded + b.events
+                print(f"sample {n}: out of time: {done} of {len(events)} events in {seconds:.0f} s "
+                      f"= {done / seconds:.0f} events/s (no peer run)")  # fmt: skip
                 return None
         build_seconds = time.monotonic() - started
         swap_aliases(client, new)  # to read the build back through the aliases
@@ -113,7 +123,7 @@ def sample(n: int, events: list, expected: dict, batch: int, budget: float, prog
         wrong = [f"{model}/{line}" for model in expected for line in mismatches(expected[model], documents[model])]
         held = dead_letters(client, group)
         count, bulk_seconds = raw_bulk(client, documents, namespace.index_prefix)
-    figures = Figures(events=b.events, documents=count, build_seconds=build_seconds, bulk_seconds=bulk_seconds)
+    figures = Figures(events=folded + b.events, documents=count, build_seconds=build_seconds, bulk_seconds=bulk_seconds)
     print(f"sample {n}: produced in {produce_seconds:.1f} s | {figures.line()} | check: {len(wrong)} wrong fields, "
           f"{held} held aggregates")  # fmt: skip
     for line in wrong[:5]:
@@ -130,6 +140,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=900, help="seconds a sample's build may take")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument("--replay", action="store_true", help="replay the whole history (`rebuild(fold=False)`)")
     args = parser.parse_args()
     recipe = Recipe(posts=args.posts, users=args.users or max(20, args.posts // 10), seed=args.seed)
     events = history(recipe)
@@ -140,7 +151,9 @@ def main() -> None:
           f"{', '.join(f'{m} {len(d)}' for m, d in expected.items())}")  # fmt: skip
     results = []
     for n in range(1, args.samples + 1):
-        if (figures := sample(n, events, expected, args.batch, args.budget, not args.no_progress)) is not None:
+        if (
+            figures := sample(n, events, expected, args.batch, args.budget, not args.no_progress, not args.replay)
+        ) is not None:
             results.append(figures)
     print(medians(results) if results else "no sample finished within its budget")
 

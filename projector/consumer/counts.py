@@ -17,11 +17,16 @@ tick. Duplicates and replays only recount again; a crash before the recount rede
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import RequestError
+
 from projector.consumer.plans import Facet, Recount, Upsert
+from read_models.keys import clock_index
 
 CLOCK_GUARD = "count_clock"  # the owner document's field holding the tick of its latest counts
 CLOCK_DOC = "recounts"
@@ -118,3 +123,28 @@ def count_upserts(tick: int, counted: dict[tuple[str, str], dict[str, Any]]) -> 
         Upsert(model, doc_id, facets=(Facet(CLOCK_GUARD, tick, fields),), defaults=OWNER_DEFAULTS.get(model, {}))
         for (model, doc_id), fields in sorted(counted.items())
     ]
+
+
+class RecountClock:
+    """The shared recount clock: one counter document every writer of the read models advances before it recounts."""
+
+    def __init__(self, client: OpenSearch) -> None:
+        self.client = client
+        self._ready = False
+
+    def tick(self) -> int:
+        """Advance the clock and return its new value (creating its index the first time)."""
+        if not self._ready:
+            if not self.client.indices.exists(index=clock_index()):
+                try:
+                    self.client.indices.create(index=clock_index(), body=CLOCK_INDEX_BODY)
+                except RequestError as exc:
+                    if exc.error != "resource_already_exists_exception":
+                        raise
+            self._ready = True
+        script = {"source": CLOCK_SOURCE, "params": {"now": time.time_ns() // 1000}}
+        response = self.client.update(
+            index=clock_index(), id=CLOCK_DOC, body={"script": script, "scripted_upsert": True, "upsert": {}},
+            retry_on_conflict=50, params={"_source": "true"},
+        )  # fmt: skip
+        return int(response["get"]["_source"]["n"])

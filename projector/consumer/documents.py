@@ -14,6 +14,14 @@ WORDS_PER_MINUTE = 200
 _WORD = re.compile(r"\w+")
 
 
+def field_of(source: dict[str, Any], dotted: str) -> Any:
+    """A (possibly nested) field of a document's source: `author.id`; None when absent."""
+    value: Any = source
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 def iso(moment: datetime | None) -> str | None:
     """A UTC time as OpenSearch stores it (ISO 8601, microseconds, Z)."""
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -11,7 +11,11 @@ recomputed from member documents: `projector.consumer.counts`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from opensearchpy import OpenSearch
+
+from projector.consumer.plans import Upsert
 
 SCRIPT_ID = "projector-apply-v3"
 
@@ -65,3 +69,26 @@ def install_scripts(client: OpenSearch) -> None:
     """Store the scripts under their ids (idempotent); a changed script gets a new id, never an in-place edit."""
     client.put_script(id=SCRIPT_ID, body={"script": {"lang": "painless", "source": SOURCE}})
     client.put_script(id=REWRITE_SCRIPT_ID, body={"script": {"lang": "painless", "source": REWRITE_SOURCE}})
+
+
+def apply_in_memory(document: dict[str, Any] | None, upsert: Upsert) -> dict[str, Any]:
+    """What the apply script (SOURCE) makes of `document` (None: absent) for `upsert`, computed in Python.
+
+    The rebuild's fold (`projector.operations.fold`) builds documents with it before bulk-loading them, so they must
+    be the script's, field versions included; `tests/integration/projector/test_fold.py` holds both to that.
+    """
+    s = dict(document or {})
+    if s.get("id") is None:
+        s["id"] = upsert.doc_id
+    for key, value in upsert.defaults.items():
+        s.setdefault(key, value)
+    versions = s["field_versions"] = dict(s.get("field_versions") or {})
+    for facet in upsert.facets:
+        for key, value in facet.set.items():
+            guarded = f"{facet.guard}:{key}"
+            if facet.version > versions.get(guarded, 0):
+                s[key] = value
+                versions[guarded] = facet.version
+        if s.get(facet.guard) is None or facet.version > s[facet.guard]:
+            s[facet.guard] = facet.version
+    return s

@@ -30,22 +30,15 @@ from typing import Any, TypeVar
 
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
-from opensearchpy.exceptions import ConnectionTimeout, RequestError, TransportError
+from opensearchpy.exceptions import ConnectionTimeout, TransportError
 
 from events.envelope import EventEnvelope
-from projector.consumer.counts import (
-    CLOCK_DOC,
-    CLOCK_INDEX_BODY,
-    CLOCK_SOURCE,
-    count_upserts,
-    counts_of,
-    recount_searches,
-)
+from projector.consumer.counts import RecountClock, count_upserts, counts_of, recount_searches
+from projector.consumer.documents import field_of
 from projector.consumer.handlers import plan_for
 from projector.consumer.plans import Lookup, Plan, Recount, Rewrite, Upsert
 from projector.consumer.scripts import REWRITE_SCRIPT_ID, SCRIPT_ID
 from read_models.documents import VERSION_FIELDS
-from read_models.keys import clock_index
 from read_models.visibility import REMOVALS
 
 log = logging.getLogger(__name__)
@@ -106,7 +99,7 @@ class Writer:
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
         self.fanout_page = fanout_page
-        self._clock_ready = False
+        self.clock = RecountClock(client)
 
     # The public entry point.
 
@@ -286,29 +279,14 @@ class Writer:
             for event_id, rewrite in group:
                 by_key[rewrite.term[key_field]].append((event_id, rewrite))
             for hit in hits:
-                key = str(_field(hit["_source"], key_field))
+                key = str(field_of(hit["_source"], key_field))
                 for event_id, rewrite in by_key.get(key, ()):
                     upserts.append(([event_id], Upsert(model, hit["_id"], facets=(rewrite.facet,))))
         return upserts
 
     def _tick(self) -> int:
-        """Advance the shared recount clock and return its new value (creating its index the first time)."""
-        now = time.time_ns() // 1000
-        request = {"script": {"source": CLOCK_SOURCE, "params": {"now": now}}, "scripted_upsert": True, "upsert": {}}
-        if not self._clock_ready:
-            if not self._call(lambda: self.client.indices.exists(index=clock_index())):
-                try:
-                    self.client.indices.create(index=clock_index(), body=CLOCK_INDEX_BODY)
-                except RequestError as exc:
-                    if exc.error != "resource_already_exists_exception":
-                        raise
-            self._clock_ready = True
-        response = self._call(
-            lambda: self.client.update(
-                index=clock_index(), id=CLOCK_DOC, body=request, retry_on_conflict=50, params={"_source": "true"}
-            )
-        )
-        return int(response["get"]["_source"]["n"])
+        """Advance the shared recount clock (`projector.consumer.counts.RecountClock`), retrying outages."""
+        return self._call(self.clock.tick)
 
     def _upsert(self, upserts: list[Upsert], *, want_source: bool) -> list[dict[str, Any] | str]:
         """Bulk scripted upserts; each result is the document (or {}) or a permanent error message."""
@@ -562,11 +540,3 @@ def _superseded(event: EventEnvelope, document: dict[str, Any]) -> bool:
         return False
     version_field = VERSION_FIELDS[event.aggregate_type][1]
     return document.get(version_field) != event.aggregate_version
-
-
-def _field(source: dict[str, Any], dotted: str) -> Any:
-    """A (possibly nested) field of a document's source: `author.id`."""
-    value: Any = source
-    for part in dotted.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value

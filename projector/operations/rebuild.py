@@ -7,16 +7,18 @@ for reasons of its own; a snapshot loader would be a second projection to keep i
 proportional to the history, paid once per mapping change, off the request path.
 
 Steps of a rebuild: create fresh indices beside the live ones with bulk-load settings (no periodic refresh, no
-replicas: `projector.operations.indices.BULK_SETTINGS`; the Writer still refreshes once per batch, which its
-cross-document reads need); a consumer group of the build's own (`CatchUp`) reads every topic from the beginning
-into them while the live projector keeps the aliases up to date; when the build has caught up, the indices get
-their model's normal settings back, and `verify` compares them with the command database (catching up and
-re-checking while writes continue); then the aliases move (`switch_aliases`): the build catches up with at least
-what the live projector has committed (so the swap does not step back), the live group's committed offsets are
-recorded in the indices being left behind (where they stop receiving writes), every alias moves to the new indices
-in one atomic request, and the build catches up once more to everything published before the swap (the live
-projector wrote those to the old indices), and stops. Queries through the aliases see the old indices, complete,
-until the swap, then the new ones, complete. The old indices stay for rollback until an operator deletes them.
+replicas: `projector.operations.indices.BULK_SETTINGS`; the Writer still refreshes once per batch, which its cross-
+document reads need); the history up to the topics' end offsets is folded in memory into its final documents and
+bulk-loaded (`fold_into`, `projector.operations.fold`: the same handlers, at bulk speed); a consumer group of the
+build's own (`CatchUp`), seeded at those offsets, reads the rest into them (all of it, from the beginning, when the
+fold gave up) while the live projector keeps the aliases up to date; when the build has caught up, the indices get
+their model's normal settings back, and `verify` compares them with the command database (catching up and re-
+checking while writes continue); then the aliases move (`switch_aliases`): the build catches up with at least what
+the live projector has committed (so the swap does not step back), the live group's committed offsets are recorded
+in the indices being left behind (where they stop receiving writes), every alias moves to the new indices in one
+atomic request, and the build catches up once more to everything published before the swap (the live projector wrote
+those to the old indices), and stops. Queries through the aliases see the old indices, complete, until the swap,
+then the new ones, complete. The old indices stay for rollback until an operator deletes them.
 
 A rollback (`python -m projector indices use <index> ...`, `use`) is as current as a swap: a consumer group of its
 own, seeded at the position recorded in the indices it returns to, catches them up with the same loop and Writer,
@@ -48,6 +50,7 @@ from projector.consumer.dead_letters import DeadLetterWriter
 from projector.consumer.holds import Holds
 from projector.consumer.loop import LoopSettings, ProjectorLoop
 from projector.consumer.writer import Writer
+from projector.operations.fold import POLL_RECORDS, fold_history, load
 from projector.operations.indices import (
     create_indices,
     indices_behind,
@@ -209,6 +212,37 @@ class CatchUp:
         self.close()
 
 
+def fold_into(
+    client: OpenSearch, new: dict[str, str], *, progress: bool = True, timeout: float = CATCH_UP_TIMEOUT
+) -> tuple[dict[TopicPartition, int] | None, int]:
+    """A build's fast path (`projector.operations.fold`): fold the history in memory and bulk-load it into `new`.
+
+    Returns:
+        Where the build's catch-up starts (None: at the beginning, when the fold gave up or OpenSearch refused a
+        folded document; replaying over what was loaded is harmless, every write being version-guarded), and how
+        many events were folded.
+    """
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_bootstrap_servers(), enable_auto_commit=False, max_poll_records=POLL_RECORDS
+    )
+    try:
+        partitions = event_partitions(consumer)
+        ends, begins = consumer.end_offsets(partitions), consumer.beginning_offsets(partitions)
+        total = sum(ends[tp] - begins[tp] for tp in partitions)
+        with tqdm(desc="folding", unit="event", total=total, file=sys.stderr, disable=not progress) as bar:
+            folded = fold_history(client, consumer, partitions, timeout=timeout, progress=bar)
+    finally:
+        consumer.close()
+    if folded is None:
+        return None, 0
+    if refused := load(client, new, folded.models):
+        log.warning("%d folded documents were refused: replaying the history instead", refused)
+        return None, 0
+    documents = sum(len(docs) for docs in folded.models.documents.values())
+    log.info("folded %d events into %d documents; the rest is replayed from there", folded.events, documents)
+    return folded.offsets, folded.events
+
+
 def fill(client: OpenSearch, build: CatchUp, new: dict[str, str]) -> None:
     """The build phase: catch fresh indices (created with `create_indices(bulk=True)`) up with the topics, then give
     them their model's normal settings (also when the catch-up fails: no index is left without periodic refresh)."""
@@ -254,20 +288,26 @@ def rebuild(
     verify_attempts: int = 5,
     batch_size: int = BATCH_SIZE,
     progress: bool = True,
+    fold: bool = True,
 ) -> RebuildResult:
-    """Build fresh read models from the topics, verify them, and (if clean) swap the aliases to them."""
+    """Build fresh read models from the topics, verify them, and (if clean) swap the aliases to them.
+
+    `fold`: fold the history in memory and bulk-load it first (`fold_into`), then replay only what came after; off,
+    the whole history is replayed through the live Writer.
+    """
     started = time.monotonic()
     prepare(client, config)  # the live read models exist (and stay live) throughout
     new = create_indices(client, bulk=True)
     group = f"{config.group}-rebuild-{next(iter(new.values())).rsplit('-', 1)[-1]}"
-    with CatchUp(client, new, group, batch_size=batch_size, desc="rebuilding", progress=progress) as build:
+    start, folded = fold_into(client, new, progress=progress) if fold else (None, 0)
+    with CatchUp(client, new, group, batch_size=batch_size, start=start, desc="rebuilding", progress=progress) as build:
         fill(client, build, new)
         report, settled = _verify_while_writes_continue(client, new, build, database_url, verify_attempts)
         previous = indices_behind(client)
         swapped = settled and swap
         if swapped:
             previous = switch_aliases(client, config, new, build)
-    return RebuildResult(new, previous, swapped, report, time.monotonic() - started, build.events)
+    return RebuildResult(new, previous, swapped, report, time.monotonic() - started, folded + build.events)
 
 
 def _verify_while_writes_continue(
