@@ -9,7 +9,7 @@ PYTEST := $(RUN) python -m infra exec -- pytest
 
 .PHONY: help bootstrap install services services-down services-status run lint format schemas test test-unit test-api \
 	test-integration test-query test-e2e bench-command bench-projector bench-query bench-ryw \
-	bench-stream bench-hot-author demo
+	bench-stream bench-hot-author bench-searchable bench-rebuild demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -76,11 +76,19 @@ bench-hot-author: services ## P9: events/s over the last vs the first 10 % of on
 	@$(RUN) python -m infra exec -- python -m bench.hot_author --comments $(or $(COMMENTS),20000) \
 		--samples $(or $(SAMPLES),3) --budget $(or $(BUDGET),120)
 
+bench-rebuild: services ## P7: a full rebuild's build phase on a realistic history vs a raw bulk of its final documents (POSTS=2000 SAMPLES=3 BUDGET=900; the issue's target POSTS=100000)
+	@$(RUN) python -m infra exec -- python -m bench.rebuild_rate --posts $(or $(POSTS),2000) --samples $(or $(SAMPLES),3) \
+		--budget $(or $(BUDGET),900)
+
 bench-query: services ## list/search p50/p99 of the query service vs the same list by the Django ORM (POSTS=100000)
 	@$(RUN) python -m infra exec -- python -m bench.query_read --posts $(or $(POSTS),100000)
 
 bench-ryw: services ## read-your-writes wait p50/p99 and stale count under a steady write load (RYW_SECONDS=20)
 	@$(RUN) python -m infra exec -- python -m bench.read_your_writes --seconds $(or $(RYW_SECONDS),20)
+
+bench-searchable: services ## commit -> searchable p50/p99 at a steady write rate via the command API (SECONDS=30 SAMPLES=3 RATE=50)
+	@$(RUN) python -m infra exec -- python -m bench.commit_to_searchable --seconds $(or $(SECONDS),30) \
+		--samples $(or $(SAMPLES),3) --rate $(or $(RATE),50)
 
 bench-stream: services ## WebSocket delivery p50/p99 to 500 subscribers, notice written -> frame received (RATE=5)
 	@$(RUN) python -m infra exec -- python -m bench.stream_delivery --subscribers 500 --rate $(or $(RATE),5)
