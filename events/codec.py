@@ -89,58 +89,106 @@ def from_json(value: Any, hint: Any, path: str = "$") -> Any:
     return _convert(value, hint, path, reading=True)
 
 
+def reader_of(hint: Any) -> Callable[[Any, str], Any]:
+    """`from_json` for one hint, worked out once: call it with (value, path) on a hot path."""
+    return _converter(hint, True)
+
+
 def utc_time_text(value: datetime) -> str:
     """The one way a time is written: UTC, microseconds, `Z`."""
     return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+type Converter = Callable[[Any, str], Any]  # (value, path) -> the converted value; raises ShapeError
+
+
 def _convert(value: Any, hint: Any, path: str, *, reading: bool) -> Any:
+    return _converter(hint, reading)(value, path)
+
+
+@functools.cache
+def _converter(hint: Any, reading: bool) -> Converter:
+    """The conversion `hint` stands for, worked out once per hint and direction (the hot path runs it per value)."""
     base, rules = unwrap(hint)
     inner = optional_of(base)
     if inner is not None:
-        return None if value is None else _convert(value, inner, path, reading=reading)
-    result = _convert_plain(value, base, path, reading)
-    for rule in rules:
-        if not rule.check(result):
-            raise ShapeError(path, rule.meaning)
-    return result
+        convert_inner = _converter(inner, reading)
+        return lambda value, path: None if value is None else convert_inner(value, path)
+    plain = _plain_converter(base, reading)
+    if not rules:
+        return plain
+
+    def checked(value: Any, path: str) -> Any:
+        result = plain(value, path)
+        for rule in rules:
+            if not rule.check(result):
+                raise ShapeError(path, rule.meaning)
+        return result
+
+    return checked
 
 
-def _convert_plain(value: Any, base: Any, path: str, reading: bool) -> Any:
+def _not_null(convert: Converter) -> Converter:
+    def converter(value: Any, path: str) -> Any:
+        if value is None:
+            raise ShapeError(path, "must not be null")
+        return convert(value, path)
+
+    return converter
+
+
+def _plain_converter(base: Any, reading: bool) -> Converter:
     origin = get_origin(base)
     if base is Any:
-        return value
-    if value is None:
-        raise ShapeError(path, "must not be null")
+        return lambda value, path: value
     if base is bool:
-        return _expect(value, type(value) is bool, path, "must be a boolean")
+        return _not_null(lambda value, path: _expect(value, type(value) is bool, path, "must be a boolean"))
     if base is int:
-        return _expect(value, type(value) is int, path, "must be an integer")
+        return _not_null(lambda value, path: _expect(value, type(value) is int, path, "must be an integer"))
     if base is str:
-        _expect(value, isinstance(value, str), path, "must be a string")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ShapeError(path, "must be valid Unicode (no lone surrogates)") from None
-        return value
+        return _not_null(_string)
     if base is datetime:
-        return _read_time(value, path) if reading else _write_time(value, path)
+        return _not_null(_read_time if reading else _write_time)
     if origin is Literal:
         allowed = get_args(base)
-        return _expect(value, type(value) in (str, int) and value in allowed, path, f"must be one of {list(allowed)}")
+        problem = f"must be one of {list(allowed)}"
+        return _not_null(lambda value, path: _expect(value, type(value) in (str, int) and value in allowed, path,
+                                                     problem))  # fmt: skip
     if origin is tuple:
         item, ellipsis = get_args(base)
         if ellipsis is not ...:
-            raise TypeError(f"{path}: only tuple[X, ...] is supported, not {base!r}")
-        _expect(value, isinstance(value, list if reading else list | tuple), path, "must be an array")
-        items = [_convert(v, item, f"{path}[{n}]", reading=reading) for n, v in enumerate(value)]
-        return tuple(items) if reading else items
+            raise TypeError(f"only tuple[X, ...] is supported, not {base!r}")
+        return _not_null(_array(_converter(item, reading), reading))
     if origin is dict:
-        _expect(value, isinstance(value, dict) and all(isinstance(k, str) for k in value), path, "must be an object")
-        return value
+        return _not_null(_free_object)
     if dataclasses.is_dataclass(base):
-        return _read_object(value, base, path) if reading else _write_object(value, base, path)
-    raise TypeError(f"{path}: unsupported type hint {base!r}")
+        return _not_null(_object_reader(base) if reading else _object_writer(base))
+    raise TypeError(f"unsupported type hint {base!r}")
+
+
+def _string(value: Any, path: str) -> str:
+    _expect(value, isinstance(value, str), path, "must be a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ShapeError(path, "must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+def _array(convert_item: Converter, reading: bool) -> Converter:
+    accepted = list if reading else list | tuple
+
+    def converter(value: Any, path: str) -> Any:
+        _expect(value, isinstance(value, accepted), path, "must be an array")
+        items = [convert_item(v, f"{path}[{n}]") for n, v in enumerate(value)]
+        return tuple(items) if reading else items
+
+    return converter
+
+
+def _free_object(value: Any, path: str) -> dict[str, Any]:
+    _expect(value, isinstance(value, dict) and all(isinstance(k, str) for k in value), path, "must be an object")
+    return value
 
 
 def _expect(value: Any, ok: bool, path: str, problem: str) -> Any:
@@ -166,25 +214,42 @@ def _write_time(value: Any, path: str) -> str:
     return utc_time_text(value)
 
 
-def _read_object(value: Any, cls: type, path: str) -> Any:
-    _expect(value, isinstance(value, dict), path, "must be an object")
-    kwargs = {}
-    for field in dataclasses.fields(cls):
-        where = f"{path}.{field.name}"
-        if field.name in value:
-            kwargs[field.name] = _convert(value[field.name], hints_of(cls)[field.name], where, reading=True)
-        elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
-            raise ShapeError(where, "is missing")
-    try:
-        return cls(**kwargs)
-    except ValueError as exc:
-        raise ShapeError(path, str(exc)) from None
+def _object_reader(cls: type) -> Converter:
+    fields: list[tuple[str, bool, Converter]] | None = None  # (name, required, converter), worked out on first use
+
+    def read(value: Any, path: str) -> Any:
+        nonlocal fields
+        if fields is None:
+            hints = hints_of(cls)
+            fields = [
+                (f.name, f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+                 _converter(hints[f.name], True))
+                for f in dataclasses.fields(cls)
+            ]  # fmt: skip
+        _expect(value, isinstance(value, dict), path, "must be an object")
+        kwargs = {}
+        for name, required, convert in fields:
+            if name in value:
+                kwargs[name] = convert(value[name], f"{path}.{name}")
+            elif required:
+                raise ShapeError(f"{path}.{name}", "is missing")
+        try:
+            return cls(**kwargs)
+        except ValueError as exc:
+            raise ShapeError(path, str(exc)) from None
+
+    return read
 
 
-def _write_object(value: Any, cls: type, path: str) -> dict[str, Any]:
-    _expect(value, isinstance(value, cls), path, f"must be a {cls.__name__}")
-    hints = hints_of(cls)
-    return {
-        f.name: _convert(getattr(value, f.name), hints[f.name], f"{path}.{f.name}", reading=False)
-        for f in dataclasses.fields(cls)
-    }
+def _object_writer(cls: type) -> Converter:
+    fields: list[tuple[str, Converter]] | None = None  # (name, converter), worked out on first use
+
+    def write(value: Any, path: str) -> dict[str, Any]:
+        nonlocal fields
+        if fields is None:
+            hints = hints_of(cls)
+            fields = [(f.name, _converter(hints[f.name], False)) for f in dataclasses.fields(cls)]
+        _expect(value, isinstance(value, cls), path, f"must be a {cls.__name__}")
+        return {name: convert(getattr(value, name), f"{path}.{name}") for name, convert in fields}
+
+    return write

@@ -14,12 +14,14 @@ else. It returns the payload lifted to the current version of its type (see `eve
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from events.codec import Id, ShapeError, Uuid, Version, from_json, hints_of, to_json
+from events.codec import Id, ShapeError, Uuid, Version, hints_of, reader_of, to_json
 from events.errors import MessageTooLarge, UndecodableEvent
 from events.types import SPECS, AggregateType, current_spec, event_spec, spec_of
 from events.upcasters import payload_lift
@@ -120,11 +122,10 @@ def envelope_from_dict(data: Any) -> EventEnvelope:
     version = data.get("envelope_version")
     if type(version) is not int or version != ENVELOPE_VERSION:
         raise UndecodableEvent(f"unknown envelope_version {json.dumps(version)[:40]} (this release reads 1)")
-    hints = hints_of(EventEnvelope)
     try:
-        fields = {name: _field(data, name, hints[name]) for name in _IDENTITY}
+        fields = {name: _field(data, name) for name in _IDENTITY}
         spec = event_spec(fields["event_type"], fields["schema_version"])
-        fields.update((name, _field(data, name, hints[name])) for name in _FIELDS if name not in _IDENTITY)
+        fields.update((name, _field(data, name)) for name in _FIELDS if name not in _IDENTITY)
         if "payload" not in data:
             raise ShapeError("payload", "is missing")
         payload = payload_lift(spec, data["payload"])
@@ -134,10 +135,15 @@ def envelope_from_dict(data: Any) -> EventEnvelope:
         raise UndecodableEvent(str(exc)) from None
 
 
-def _field(data: dict[str, Any], name: str, hint: Any) -> Any:
+@functools.cache
+def _reader(name: str) -> Callable[[Any, str], Any]:
+    return reader_of(hints_of(EventEnvelope)[name])
+
+
+def _field(data: dict[str, Any], name: str) -> Any:
     if name not in data:
         raise ShapeError(name, "is missing")
-    return from_json(data[name], hint, name)
+    return _reader(name)(data[name], name)
 
 
 def encode(envelope: EventEnvelope) -> bytes:

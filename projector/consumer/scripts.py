@@ -75,14 +75,15 @@ def apply_in_memory(document: dict[str, Any] | None, upsert: Upsert) -> dict[str
     """What the apply script (SOURCE) makes of `document` (None: absent) for `upsert`, computed in Python.
 
     The rebuild's fold (`projector.operations.fold`) builds documents with it before bulk-loading them, so they must
-    be the script's, field versions included; `tests/integration/projector/test_fold.py` holds both to that.
+    be the script's, field versions included; `tests/integration/projector/test_fold.py` holds both to that. Like
+    the script, it changes the document in place (and returns it, or the new one).
     """
-    s = dict(document or {})
+    s = {} if document is None else document
     if s.get("id") is None:
         s["id"] = upsert.doc_id
     for key, value in upsert.defaults.items():
         s.setdefault(key, value)
-    versions = s["field_versions"] = dict(s.get("field_versions") or {})
+    versions = s.setdefault("field_versions", {})
     for facet in upsert.facets:
         for key, value in facet.set.items():
             guarded = f"{facet.guard}:{key}"
