@@ -168,6 +168,7 @@ class CatchUp:
             raise
         self.progress = tqdm(desc=desc, unit="event", file=sys.stderr, disable=not progress)
         self.events = 0  # records read (each once, even when a refused commit made the loop read it again)
+        self._joined = False
 
     def backlog(self) -> int:
         """Records from the start to the event topics' end offsets now."""
@@ -184,10 +185,24 @@ class CatchUp:
             self.progress.refresh()
 
     def run(self, at_least: dict[TopicPartition, int] | None = None) -> None:
-        """Read until every partition reaches the end it had when called, or `at_least` (`ProjectorLoop.catch_up`)."""
+        """Read until every partition reaches the end it had when called, or `at_least` (`ProjectorLoop.catch_up`).
+
+        Until there is something past the start to read, the group is not even joined (a join costs seconds): after
+        a fold, a build under no writes has nothing left to replay.
+        """
         self._extend()
+        if not self._joined and self._nothing_past_start(at_least or {}):
+            return
+        self._joined = True
         self.loop.catch_up(timeout=self.timeout, progress=self, at_least=at_least)
         self._extend()
+
+    def _nothing_past_start(self, at_least: dict[TopicPartition, int]) -> bool:
+        partitions = event_partitions(self._offsets)
+        begins = self._offsets.beginning_offsets(partitions)
+        start = {tp: self._start.get(tp, begins[tp]) for tp in partitions}
+        ends = self._offsets.end_offsets(partitions)
+        return all(ends[tp] <= start[tp] and at_least.get(tp, 0) <= start[tp] for tp in partitions)
 
     def update(self, records: int) -> None:
         """`ProjectorLoop.catch_up`'s progress callback."""
