@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import math
 import os
 import socket
 import statistics
@@ -99,7 +100,7 @@ def request_json(
 def percentile(values: list[float], p: float) -> float:
     """The p-th percentile (0-100) by the nearest-rank method."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 
 
 def run_load(workers: int, seconds: float, one_request: Callable[[int], None]) -> tuple[list[float], float]:
