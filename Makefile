@@ -9,7 +9,7 @@ PYTEST := $(RUN) python -m infra exec -- pytest
 
 .PHONY: help bootstrap install services services-down services-status run lint format schemas test test-unit test-api \
 	test-integration test-query test-e2e bench-command bench-projector bench-query bench-ryw \
-	bench-stream bench-hot-author bench-searchable bench-rebuild demo
+	bench-stream bench-hot-author bench-searchable bench-rebuild bench-bounds demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ test-query: services ## the query service's tests (its own Django settings: no d
 
 test-e2e: services ## the whole system through its public HTTP and WebSocket APIs (`infra run` on PostgreSQL)
 	@$(PYTEST) tests/e2e
+
+bench-bounds: install ## how fast the command API refuses 60,000 tags and 1 MiB bodies of every shape, in process on SQLite (SAMPLES=7)
+	@$(RUN) python -m bench.bounds --samples $(or $(SAMPLES),7)
 
 bench-command: services ## POST create with and without the outbox, and commit-to-Kafka latency
 	@$(RUN) python -m bench.command_write

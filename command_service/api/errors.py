@@ -1,4 +1,8 @@
-"""One exception handler: every error becomes `{"message": ..., "fields": {...}}` with the right status."""
+"""One exception handler: every error becomes `{"message": ..., "fields": {...}}` with the right status.
+
+The body is bounded: a field lists at most FIELD_MESSAGES_MAX messages (one per bad item of a list, say), then one
+counting the rest (`domain.errors.bounded`); the domain's own errors are bounded as they are collected.
+"""
 
 from __future__ import annotations
 
@@ -35,4 +39,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response({"message": exc.message, "fields": exc.fields}, status=code)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    return drf_error_response(exc, context)
+    response = drf_error_response(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        response.data["fields"] = {name: errors.bounded(messages) for name, messages in response.data["fields"].items()}
+    return response

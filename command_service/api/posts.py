@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,7 +19,7 @@ from command_service.api.http import (
 )
 from command_service.api.idempotency import idempotent
 from command_service.api.schema import CHANGE_ERRORS, IDEMPOTENCY_KEY, IF_MATCH, errors
-from command_service.api.serializers import ErrorOutput, PostOutput, StrictInput, Text
+from command_service.api.serializers import ErrorOutput, PostOutput, StrictInput, Tags, Text
 from command_service.services import posts
 from command_service.services.unit_of_work import Written
 
@@ -42,7 +42,7 @@ class PostCreateApi(CommandApi):
     class InputSerializer(StrictInput):
         title = Text()
         content = Text()
-        tags = serializers.ListField(child=Text(), required=False, default=list)
+        tags = Tags(required=False, default=list)
 
     @extend_schema(
         operation_id="post_create",
@@ -103,7 +103,7 @@ class PostTagsApi(CommandApi):
 
     @extend_schema_serializer(component_name="PostTags")
     class InputSerializer(StrictInput):
-        tags = serializers.ListField(child=Text())
+        tags = Tags()
 
     @extend_schema(
         operation_id="post_tags_set",

@@ -4,6 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+FIELD_MESSAGES_MAX = 10
+"""The most messages an error body gives one field (one per bad item of a list, say); the rest are only counted."""
+
+
+def not_shown(count: int) -> str:
+    """The message that stands for `count` messages of a field left out of an error body."""
+    return f"and {count} more {'error' if count == 1 else 'errors'} not shown"
+
+
+def bounded(messages: Sequence[str]) -> list[str]:
+    """A field's messages as an error body gives them: the first FIELD_MESSAGES_MAX, then one counting the rest."""
+    if len(messages) <= FIELD_MESSAGES_MAX:
+        return list(messages)
+    return [*messages[:FIELD_MESSAGES_MAX], not_shown(len(messages) - FIELD_MESSAGES_MAX)]
+
 
 class DomainError(Exception):
     """Root of every error a service raises on purpose."""
