@@ -79,11 +79,12 @@ class EventFrame:
 
     Only what the HTTP lists may show is sent: events of published posts (with the document), their comments, and
     authors' profiles. When a post leaves the lists (unpublished, archived, deleted) or a comment is deleted, the
-    event comes with `document` null: drop it from the view.
+    event comes with `document` null: drop it from the view. Subscribers are anonymous, so the event's `actor_id`
+    and `causation_id` are always null: who acted, and the writer's request, stay private.
 
     Attributes:
         position: where this frame sits in the stream (a Redis stream id); send it back as `resume_from`.
-        event: the event, payload at its current schema version.
+        event: the event, payload at its current schema version, `actor_id` and `causation_id` null.
         document: the read-model document after the event, null when the event removed it from the lists.
     """
 

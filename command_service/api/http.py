@@ -12,6 +12,7 @@ from django.http import HttpResponseBase
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from command_service.apps.unit_of_work import DjangoUnitOfWork
@@ -39,6 +40,11 @@ def require_actor(request: Request) -> Actor:
     actor = actor_of(request)
     assert actor is not None, "view must require authentication"
     return actor
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's address as DRF's throttles see it: REMOTE_ADDR, or X-Forwarded-For as `NUM_PROXIES` says."""
+    return BaseThrottle().get_ident(request)
 
 
 def correlation_id(request: Request) -> str:

@@ -3,7 +3,8 @@
 The first successful response is stored in the same transaction as the write it describes, so either both exist
 or neither does: the request holds its unit of work's transaction open around the view (`uow.transaction()`), and
 the store writes in it. The same key with a different body is refused with 422. Keys expire after
-IDEMPOTENCY_KEY_TTL_SECONDS; an expired key starts afresh.
+IDEMPOTENCY_KEY_TTL_SECONDS; an expired key starts afresh. Keys are per caller: a user's, or an anonymous client
+address's (`services.idempotency.caller_scope`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from command_service.api.errors import IdempotencyKeyReused
-from command_service.api.http import CommandApi
-from command_service.services.idempotency import KeyTaken, StoredResponse
+from command_service.api.http import CommandApi, actor_of, client_address
+from command_service.services.idempotency import KeyTaken, StoredResponse, caller_scope
 from events.consistency import TOKEN_HEADER
 
 HEADER = "Idempotency-Key"
@@ -35,8 +36,8 @@ type ViewMethod = Callable[..., Response]
 
 
 def _scope(request: Request) -> str:
-    user = request.user
-    return f"user:{user.pk}" if user is not None and user.is_authenticated else "anonymous"
+    actor = actor_of(request)
+    return caller_scope(actor.user_id if actor else None, None if actor else client_address(request))
 
 
 def _fingerprint(request: Request) -> str:

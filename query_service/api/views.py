@@ -23,7 +23,8 @@ TOKEN_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description=(
         "The token a command response sent (`post:12:3`): the answer waits, bounded, until that version is "
-        "searchable; `X-Consistency-Status` says `consistent` or `stale`."
+        "searchable; `X-Consistency-Status` says `consistent` or `stale`. A token of content the lists do not show "
+        "(a draft, a deleted comment) waits the whole time and answers `stale`, exactly like an unknown id."
     ),
 )
 

@@ -2,7 +2,17 @@
 
 The command service answers every write with a consistency token (`events.consistency`) naming a version. The read
 model document of that aggregate carries the version that built it, so "visible" means a search (not a realtime
-get: lists are searches) finds the document at that version or newer.
+get: lists are searches) finds the document at that version or newer, and public: one the lists show
+(`query_service.stream.visibility.public_now`: a published, undeleted post; a live comment of one; a registered
+author).
+
+A token naming an aggregate the lists do not show (a draft, a deleted comment, a comment of an unpublished post)
+answers exactly as one naming an id that does not exist: polled until the wait runs out, then `stale`. The service
+has no authentication and a token is only three numbers, so anything else would tell anyone which drafts exist and
+how far they were edited. Each poll does the same lookups whether the aggregate exists or not (a comment's post is
+looked up even when the comment is not found), so the time taken tells nothing either. The price: the token of a
+write that takes content out of the lists (unpublish, archive, delete) also answers `stale` after the full wait,
+its list read only once the wait is over.
 """
 
 from __future__ import annotations
@@ -14,9 +24,11 @@ from opensearchpy import OpenSearch
 from events.consistency import TOKEN_HEADER, ConsistencyToken, token_parse
 from query_service.search import gateway
 from query_service.search.errors import InvalidParameter
+from query_service.stream.visibility import LOOKUP_FIELDS, public_now
 from read_models.documents import VERSION_FIELDS
 
 POLL_FIRST_SECONDS = 0.02
+NO_ID = "none"  # no aggregate has it (ids are digits): what a comment not found has for its post
 POLL_MAX_SECONDS = 0.2
 
 
@@ -29,10 +41,16 @@ def token_read(raw: str) -> ConsistencyToken:
 
 
 def version_visible(*, client: OpenSearch, token: ConsistencyToken) -> bool:
-    """Whether search already sees the token's aggregate at its version or later."""
+    """Whether search already sees the token's aggregate at its version or later, and public (see above)."""
     model, field = VERSION_FIELDS[token.aggregate_type]
-    source = gateway.get_source(client, model, token.aggregate_id, [field])
-    return bool(source) and (source.get(field) or 0) >= token.version
+    source = gateway.get_source(client, model, token.aggregate_id, LOOKUP_FIELDS[model])
+    post = None
+    if token.aggregate_type == "comment":  # looked up found or not, so that both take the same time
+        post_id = source.get("post_id") if source else None
+        post = gateway.get_source(client, "posts", str(post_id or NO_ID), LOOKUP_FIELDS["posts"])
+    if source is None or not public_now(token.aggregate_type, source, post):
+        return False
+    return (source.get(field) or 0) >= token.version
 
 
 def version_wait(*, client: OpenSearch, token: ConsistencyToken, timeout: float) -> bool:

@@ -7,8 +7,12 @@ Every stream entry becomes one item, whether or not anyone may see it, so each i
   (`read_models.notices.gap_encode`: the projector lost notices before it) is such a gap: its item has no event
   and `previous` None, so live subscribers close for a resume and resuming ones are told to resync;
 - for a notice subscribers may see at delivery (`query_service.stream.visibility.delivered_view`): `event` (the
-  encoded envelope, JSON text), `document` (JSON text, `null` when removed) and the filter keys `aggregate_type`,
-  `tags`, `author_id`.
+  encoded envelope, JSON text, without who acted: `subscriber_event_text`), `document` (JSON text, `null` when
+  removed) and the filter keys `aggregate_type`, `tags`, `author_id`.
+
+The stream has no authentication, so every subscriber is anonymous: the envelope's `actor_id` (who wrote, or who
+moderated) and `causation_id` (the writer's raw Idempotency-Key) go out as null, for everyone, whether live or
+resuming. The envelope keeps its shape (both fields are nullable in the contract), so a frame still decodes.
 
 Delivery judges each notice again against the read models as they are now: `build_items` reads the current
 documents of the page's aggregates (and of comments' posts) with one mget per read model, so a notice a later event
@@ -41,6 +45,7 @@ BATCH_TYPE = "stream.notices"  # handled by the consumer's `stream_notices`
 HEARTBEAT_TYPE = "stream.heartbeat"  # and `stream_heartbeat`
 BATCH_ITEMS = 100
 BATCH_BYTES = 256 * 1024  # a larger item travels alone
+PRIVATE_ENVELOPE_FIELDS = ("actor_id", "causation_id")  # null in every frame: the stream's subscribers are anonymous
 
 
 def batch_messages(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -118,12 +123,21 @@ def items_of(parsed: Sequence[Notice], previous: str | None, current: Current) -
         item: dict[str, Any] = {"position": notice.position, "previous": previous}
         view = delivered_view(notice.event, notice.document, current) if notice.error is None else None
         if view is not None:
-            item["event"] = notice.event_text
+            item["event"] = subscriber_event_text(notice)
             item["document"] = notice.document_text if view.document is notice.document else json.dumps(view.document)
             item.update(aggregate_type=view.aggregate_type, tags=list(view.tags), author_id=view.author_id)
         items.append(item)
         previous = notice.position
     return items
+
+
+def subscriber_event_text(notice: Notice) -> str:
+    """The notice's event as anonymous subscribers get it: `PRIVATE_ENVELOPE_FIELDS` null, the rest as stored
+    (the stored text itself when they are null already, else re-encoded as compactly as `events.envelope.encode`)."""
+    if all(notice.event.get(name) is None for name in PRIVATE_ENVELOPE_FIELDS):
+        return notice.event_text
+    event = {**notice.event, **dict.fromkeys(PRIVATE_ENVELOPE_FIELDS)}
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
 
 
 def _read(entry: Entry) -> Notice:

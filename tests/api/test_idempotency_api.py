@@ -202,3 +202,44 @@ def test_the_key_is_checked_after_authentication(anon: APIClient) -> None:
     response = anon.post(reverse("api:post-create"), {"title": "t"}, format="json", HTTP_IDEMPOTENCY_KEY="k" * 300)
 
     assert_error(response, 401)
+
+
+def test_anonymous_clients_at_different_addresses_never_replay_each_others_response(
+    api: Callable[[], APIClient],
+) -> None:
+    url = reverse("api:user-register")
+    dave = {"username": "dave", "password": PASSWORD, "display_name": "D"}
+    here, there = api(), api()
+
+    mine = here.post(url, dave, format="json", HTTP_IDEMPOTENCY_KEY=KEY, REMOTE_ADDR="203.0.113.7")
+    same_body = there.post(url, dave, format="json", HTTP_IDEMPOTENCY_KEY=KEY, REMOTE_ADDR="198.51.100.9")
+    other_body = there.post(
+        url, {**dave, "username": "erin"}, format="json", HTTP_IDEMPOTENCY_KEY=KEY, REMOTE_ADDR="198.51.100.10"
+    )
+    retry = here.post(url, dave, format="json", HTTP_IDEMPOTENCY_KEY=KEY, REMOTE_ADDR="203.0.113.7")
+
+    assert mine.status_code == 201, mine.json()
+    assert_error(same_body, 409, fields=("username",))  # its own answer: not the other client's 201 replayed
+    assert other_body.status_code == 201, other_body.json()  # not 422: the key is not the other client's
+    assert not other_body.has_header(REPLAYED)
+    assert other_body.json()["id"] != mine.json()["id"]
+    assert (retry.status_code, retry[REPLAYED]) == (201, "true")  # the same client still replays its own
+    assert retry.json() == mine.json()
+    assert IdempotencyRecord.objects.count() == 2
+    assert not IdempotencyRecord.objects.filter(scope__contains="203.0.113.7").exists()  # addresses are digested
+
+
+def test_an_anonymous_client_behind_a_trusted_proxy_is_scoped_by_its_forwarded_address(
+    api: Callable[[], APIClient], settings: Any
+) -> None:
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    url = reverse("api:user-register")
+    proxy = "10.0.0.2"
+
+    first = api().post(url, {"username": "dave", "password": PASSWORD, "display_name": "D"}, format="json",
+                       HTTP_IDEMPOTENCY_KEY=KEY, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="203.0.113.7")  # fmt: skip
+    second = api().post(url, {"username": "erin", "password": PASSWORD, "display_name": "E"}, format="json",
+                        HTTP_IDEMPOTENCY_KEY=KEY, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.9")  # fmt: skip
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert not second.has_header(REPLAYED)

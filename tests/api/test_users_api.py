@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -58,6 +59,31 @@ def test_register_refuses_a_taken_username(anon: APIClient, taken: str) -> None:
     before = outbox_count()
 
     response = anon.post(reverse("api:user-register"), {**REGISTER, "username": taken}, format="json")
+
+    body = assert_error(response, 409, fields=("username",))
+    assert body["fields"]["username"] == ["is taken"]
+    assert outbox_count() == before
+    assert User.objects.count() == 1
+
+
+def test_the_database_refuses_a_username_taken_in_another_case() -> None:
+    User.objects.create_user(username="Carol_99", password=PASSWORD, display_name="Carol")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create_user(username="cAROL_99", password=PASSWORD, display_name="Carol")
+
+    assert User.objects.count() == 1
+
+
+def test_a_registration_that_loses_the_race_for_a_username_gets_the_same_409(
+    anon: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    anon.post(reverse("api:user-register"), REGISTER, format="json")
+    before = outbox_count()
+    # The check before the insert sees nothing, as when the other registration has not committed yet.
+    monkeypatch.setattr(User.objects, "filter", lambda **_: User.objects.none())
+
+    response = anon.post(reverse("api:user-register"), {**REGISTER, "username": "Carol_99"}, format="json")
 
     body = assert_error(response, 409, fields=("username",))
     assert body["fields"]["username"] == ["is taken"]

@@ -19,7 +19,8 @@ def _metrics(system: System) -> dict[str, list]:
 def test_projector_metrics_count_events_and_report_lag_and_age(system: System) -> None:
     _, token = system.user("metrics_author", "Metric Writer")
     created = system.command("POST", "posts/", {"title": "Measured", "content": "Counted.", "tags": []}, token)
-    consistency = created.headers["x-consistency-token"]
+    published = system.command("POST", f"posts/{created.body['id']}/publish/", {}, token)  # a draft's token: stale
+    consistency = published.headers["x-consistency-token"]
     assert system.query("posts/", consistency=consistency).headers["x-consistency-status"] == "consistent"
 
     def processed() -> dict[str, float]:

@@ -8,7 +8,7 @@ from django.db import models
 class IdempotencyRecord(models.Model):
     """The first response to a POST with a given key, for one caller."""
 
-    scope = models.CharField(max_length=64)  # "user:<id>" or "anonymous"
+    scope = models.CharField(max_length=64)  # "user:<id>" or "anonymous:<address digest>" (services/idempotency)
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)  # sha256 of method, path and body
     status_code = models.PositiveSmallIntegerField()

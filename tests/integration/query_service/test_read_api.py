@@ -12,8 +12,11 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from command_service.services import comments, users
+from command_service.services import comments, posts, users
+from events.consistency import token_parse
 from query_service.adapters import opensearch
+from query_service.search import gateway
+from query_service.search.consistency import version_visible
 from read_models.keys import freshness_key
 from tests.integration.query_service.conftest import GROUP, Story
 
@@ -56,6 +59,45 @@ def test_authors_directory_with_counts_and_search(story: Story, get: Callable[..
     paged = get("author-list", {"page_size": 2}).json()
     rest = get("author-list", {"page_size": 2, "cursor": paged["next_cursor"]}).json()
     assert [a["username"] for a in paged["results"] + rest["results"]] == ["ada", "bob", "carol"]
+
+
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ("ca*", None),  # query syntax: not a username prefix, only ever text (may match Carol's name)
+        ("c?rol", []),
+        ("ca.*", []),
+        (".*", []),
+        ('"ca', None),
+        ("(ca", None),
+        ("ca\\", None),
+        ("ca~2", ["ada"]),  # simple_query_string's own operators (fuzzy, NOT) work on names and bios, never on
+        ("+ca -x", ["ada", "carol"]),  # usernames or other fields: "ada" is two edits from "ca"; neither has "x"
+        ("ca OR 1", None),
+        ("username:carol", None),  # no field addressed: at most the word "carol" in a name
+        ("_exists_:username", []),
+        ('{"prefix": {"username": "c"}}', []),
+        ("İ" * 100, []),
+        ("c" * 100, []),
+        ("CaR", ["carol"]),  # a username prefix, whatever its case
+        ("car_", []),
+    ],
+)
+def test_a_hostile_author_prefix_is_a_200_with_sane_results(
+    story: Story, get: Callable[..., Any], q: str, found: list[str] | None
+) -> None:
+    story.register("ada", "Ada Lovelace")
+    story.register("carol", "Carol Danvers")
+    story.project()
+
+    response = get("author-list", {"q": q})
+
+    assert response.status_code == 200, (q, response.json())
+    usernames = [author["username"] for author in response.json()["results"]]
+    if found is None:
+        assert set(usernames) <= {"carol"}, (q, usernames)  # at most a match of Carol's name: never Ada
+    else:
+        assert usernames == found, q
 
 
 def test_tag_facets_count_the_current_filter(story: Story, get: Callable[..., Any]) -> None:
@@ -160,6 +202,79 @@ def test_a_consistency_token_not_reached_in_time_answers_stale(story: Story, get
     assert response.status_code == 200
     assert response["X-Consistency-Status"] == "stale"
     assert response.json()["results"] == []
+
+
+def _token_answer(get: Callable[..., Any], token: str) -> tuple[Any, float]:
+    started = time.monotonic()
+    response = get("post-search", token=token)
+    return response, time.monotonic() - started
+
+
+def _hidden_and_unknown_tokens(story: Story) -> dict[str, tuple[str, str]]:
+    """For each aggregate type, a token naming content the lists do not show, and one naming an unknown id."""
+    ada, bob = story.register("ada"), story.register("bob")
+    draft = story.post(ada, "SECRET plans", publish=False)
+    draft_version = story.last_written().version
+    unpublished = story.post(ada, "Was public")
+    story.comment(unpublished, bob, "on a post that leaves the lists")
+    comment_id, comment_version = story.last_written().aggregate_id, story.last_written().version
+    posts.post_unpublish(post_id=unpublished, actor=ada, uow=story.uow)
+    deleted = story.comment(story.post(ada, "Public"), bob, "soon gone")
+    comments.comment_delete(comment_id=deleted, actor=bob, uow=story.uow)
+    deleted_version = story.last_written().version
+    story.project()
+    return {
+        "draft": (f"post:{draft}:{draft_version}", "post:999999:1"),
+        "comment of an unpublished post": (f"comment:{comment_id}:{comment_version}", "comment:999999:1"),
+        "deleted comment": (f"comment:{deleted}:{deleted_version}", "comment:999998:1"),
+    }
+
+
+def test_a_token_naming_content_the_lists_do_not_show_answers_like_an_unknown_id(
+    story: Story, get: Callable[..., Any]
+) -> None:
+    with override_settings(CONSISTENCY_WAIT_SECONDS=0.3):
+        for what, (hidden, unknown) in _hidden_and_unknown_tokens(story).items():
+            answers = {name: _token_answer(get, token) for name, token in (("hidden", hidden), ("unknown", unknown))}
+
+            for response, took in answers.values():
+                assert (response.status_code, response["X-Consistency-Status"]) == (200, "stale"), what
+                assert took >= 0.3, (what, took)  # both waited the whole time: neither answered at once
+            (shown, _), (absent, _) = answers["hidden"], answers["unknown"]
+            assert shown.json()["results"] == absent.json()["results"], what
+            assert "SECRET" not in repr(shown.json()), what
+
+
+def test_a_token_naming_hidden_content_costs_the_same_searches_as_an_unknown_one(
+    story: Story, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tokens = _hidden_and_unknown_tokens(story)
+    searches: list[str] = []
+    real_search = gateway.search
+
+    def counting(client: Any, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        searches.append(name)
+        return real_search(client, name, body)
+
+    monkeypatch.setattr(gateway, "search", counting)
+    for what, (hidden, unknown) in tokens.items():
+        done = []
+        for token in (hidden, unknown):
+            searches.clear()
+            assert not version_visible(client=opensearch(), token=token_parse(token)), (what, token)
+            done.append(list(searches))
+        assert done[0] == done[1], what  # one poll of each: the same lookups, in the same order
+
+
+def test_a_token_of_a_public_comment_is_consistent_once_searchable(story: Story, get: Callable[..., Any]) -> None:
+    ada = story.register("ada")
+    story.comment(story.post(ada, "Open"), ada, "visible")
+    written = story.last_written()
+    story.project()
+
+    response = get("post-search", token=f"comment:{written.aggregate_id}:{written.version}")
+
+    assert response["X-Consistency-Status"] == "consistent"
 
 
 @pytest.mark.parametrize("token", ["post:1", "post:a:1", "blog:1:1", "post:1:1:1", ""])

@@ -21,7 +21,9 @@ import redis
 from kafka import KafkaAdminClient, KafkaProducer
 
 from command_service.services import comments, posts
+from command_service.services.unit_of_work import EventContext
 from events.envelope import EventEnvelope, encode
+from events.stream import EventFrame, frame_from_json
 from events.topics import dead_letter_spec, ensure_topics, message_key, topic_for
 from events.types import PostEdited
 from projector.consumer.app import group_consumer
@@ -186,6 +188,35 @@ def test_comments_stay_home_once_their_post_is_no_longer_public_and_return_with_
     received = resumed_from_start(aggregate_types=["comment"])
     assert kinds(received) == [("comment.added", str(comment_id))]
     assert received[0]["document"]["body"] == "Kept words"
+
+
+def test_frames_name_neither_who_acted_nor_the_writers_idempotency_key_live_or_resumed(story: Story) -> None:
+    # The stream has no authentication: every subscriber is anonymous, and gets the envelope without them.
+    story.uow.context = EventContext(correlation_id="corr-1", causation_id="idem-key-of-ann", actor_id="4242")
+    ann = story.register("ann")
+    box: dict[str, list[dict[str, Any]]] = {}
+
+    async def scenario() -> None:
+        with fanout_thread():
+            client = await connect()
+            await subscribe(client)
+            post_id = story.post(ann, "Public", tags=("x",))
+            story.project()
+            box["live"] = await frames_until(client, ("post.published", str(post_id)))
+            await client.disconnect()
+
+    run(scenario)
+    box["resumed"] = resumed_from_start()
+    assert all(b"idem-key-of-ann" in fields[b"event"] for _, fields in stream_entries())  # the stream holds them
+
+    for how, received in box.items():
+        events = [frame["event"] for frame in received if frame["type"] == "event"]
+        assert events, how
+        assert all((event["actor_id"], event["causation_id"]) == (None, None) for event in events), how
+        assert all(event["correlation_id"] == "corr-1" for event in events), how
+        assert "idem-key-of-ann" not in json.dumps(received), how
+        assert all(isinstance(frame_from_json(frame), EventFrame) for frame in received if frame["type"] == "event")
+    assert kinds(box["live"])[-1] in kinds(box["resumed"])
 
 
 # (c) Redelivery writes no second entry, so no subscriber gets a second frame.

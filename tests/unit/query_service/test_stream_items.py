@@ -6,6 +6,7 @@ Items are judged against the documents the read models hold at delivery (`Curren
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ import pytest
 from opensearchpy import OpenSearch
 
 from events.envelope import EventEnvelope
+from events.stream import EventFrame, event_frame_text, frame_from_json
 from events.types import PostEdited
 from query_service.stream import notices
 from query_service.stream.visibility import Current
@@ -114,3 +116,29 @@ def test_a_notice_whose_event_lacks_its_fields_is_only_a_position() -> None:
         {"position": "1-0", "previous": "0-0"},
         {"position": "2-0", "previous": "1-0"},
     ]
+
+
+def test_an_item_names_neither_who_acted_nor_the_writers_idempotency_key_and_still_decodes() -> None:
+    # A moderator's edit, sent with an Idempotency-Key: both are in the stream, neither reaches a subscriber.
+    moderated = EventEnvelope.create(
+        PostEdited("1", "T", "words"), aggregate_version=3, correlation_id="c", causation_id="idem-key-of-mod",
+        actor_id="99", occurred_at=AT, event_id="00000000-0000-4000-8000-000000000002",
+    )  # fmt: skip
+    written = notice_encode(moderated, POST)
+
+    [item] = notices.items_of([notice_parse(stored("1-0", written))], "0-0", NOW)
+
+    sent, as_stored = json.loads(item["event"]), json.loads(written["event"])
+    assert (sent["actor_id"], sent["causation_id"]) == (None, None)
+    assert "idem-key-of-mod" not in item["event"]
+    assert sent == {**as_stored, "actor_id": None, "causation_id": None}  # nothing else changed, nor its order
+    assert list(sent) == list(as_stored)
+    frame = frame_from_json(json.loads(event_frame_text(item["position"], item["event"], item["document"])))
+    assert isinstance(frame, EventFrame)
+    assert frame.event == dataclasses.replace(moderated, actor_id=None, causation_id=None)
+
+
+def test_an_event_without_an_actor_goes_out_as_stored() -> None:
+    [item] = notices.items_of([notice_parse(stored("1-0", notice_encode(EVENT, POST)))], "0-0", NOW)
+
+    assert item["event"] == notice_encode(EVENT, POST)["event"].decode()
