@@ -12,7 +12,7 @@ event of each), so that only the event OpenSearch refuses, and the later ones of
 Transient failures (429, 5xx, connection errors) are retried with backoff for as long as it takes: an OpenSearch
 outage delays the stream, it loses nothing. Nothing else wedges a batch: any other failure of an event's own
 document is retried `max_attempts` times and then reported as failed, for the consumer to dead-letter; so is an
-event whose follow-up (a member count, a lookup's fold, a rewrite) OpenSearch refuses for good, together with the
+event whose follow-up (a recount, a lookup's fold, a rewrite) OpenSearch refuses for good, together with the
 later events of its aggregate in the batch (replaying them is harmless: every write is version-guarded). A request
 refused as a whole (413 too large, any other non-transient status) or timing out or tripping the in-flight circuit
 breaker `max_attempts` times is halved until it goes through, and an item refused on its own is reported as failed;
