@@ -35,9 +35,10 @@ run: bootstrap ## bring the whole system up (services, migrations, topics, indic
 demo: install ## seed demo users, posts, tags and comments through the command API of a running `make run`
 	@$(RUN) python -m infra.demo
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check; bandit: no high-severity finding in the product code
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
+	@$(RUN) bandit -q -r command_service query_service projector events read_models runtime infra bench --severity-level high
 
 format: install ## apply ruff's fixes and formatting
 	@$(RUN) ruff check --fix .
