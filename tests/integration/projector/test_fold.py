@@ -11,9 +11,6 @@ from typing import Any
 import pytest
 from kafka import KafkaProducer
 
-from command_service.relay.publisher import KafkaPublisher
-from command_service.relay.relay import OutboxRelay, RelaySettings
-from command_service.relay.wake_up import SleepWakeUp
 from events.topics import event_topics
 from projector.consumer.app import ProjectorConfig, bootstrap
 from projector.operations.fold import MemoryModels
@@ -23,6 +20,7 @@ from projector.operations.verify import verify
 from read_models.documents import VERSION_FIELDS, public_document
 from tests.integration.conftest import run_database_url
 from tests.integration.projector.conftest import ReadModels, Scenario, record_scenario
+from tests.integration.projector.test_consumer_loop import publish_outbox
 from tests.integration.projector.test_exactly_once import _interleaving
 
 OWN_GUARD = {model: f"{field}:" for model, field in VERSION_FIELDS.values()}  # {read model: its own guard's prefix}
@@ -64,13 +62,6 @@ def test_the_fold_gives_the_writers_documents_field_versions_included_in_any_arr
         assert _diff(_folded(_interleaving(scenario.events, random.Random(seed))), written) == [], seed
 
 
-def _published(kafka_bootstrap_servers: str) -> OutboxRelay:
-    relay = OutboxRelay(KafkaPublisher(kafka_bootstrap_servers), "test-relay", SleepWakeUp(), RelaySettings())
-    while relay.run_once()[0]:
-        pass
-    return relay
-
-
 @pytest.mark.parametrize("poison", [False, True], ids=["clean history", "a poison event in it"])
 def test_a_rebuild_folds_its_history_unless_it_meets_a_poison_event(
     transactional_db: None,
@@ -80,7 +71,7 @@ def test_a_rebuild_folds_its_history_unless_it_meets_a_poison_event(
     poison: bool,
 ) -> None:
     record_scenario()
-    relay = _published(kafka_bootstrap_servers)
+    publish_outbox(kafka_bootstrap_servers)
     if poison:
         producer = KafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
         producer.send(event_topics()["post"].name, key=b"999", value=b"not an event").get(timeout=30)
@@ -98,7 +89,6 @@ def test_a_rebuild_folds_its_history_unless_it_meets_a_poison_event(
     with CommandSource(run_database_url()) as source:
         assert verify(client, result.new, source).ok
     live.close()
-    relay.publisher.close()
 
 
 def _diff(a: dict, b: dict) -> list[str]:

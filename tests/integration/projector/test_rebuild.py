@@ -30,6 +30,7 @@ from read_models.indices import alias_of
 from read_models.models import AUTHORS, POSTS
 from tests.integration.conftest import run_database_url
 from tests.integration.projector.conftest import record_scenario, register, uow
+from tests.integration.projector.test_consumer_loop import publish_outbox
 
 
 def _in_thread(stop: threading.Event, errors: list[BaseException], step: Callable[[], None]) -> threading.Thread:
@@ -128,9 +129,7 @@ def test_a_build_writes_with_bulk_settings_and_serves_with_normal_ones(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     scenario = record_scenario()
-    relay = OutboxRelay(KafkaPublisher(kafka_bootstrap_servers), "test-relay", SleepWakeUp(), RelaySettings())
-    while relay.run_once()[0]:
-        pass
+    publish_outbox(kafka_bootstrap_servers)
     live = bootstrap(private_projector)
     live.catch_up()
     client = live.writer.client
@@ -151,7 +150,6 @@ def test_a_build_writes_with_bulk_settings_and_serves_with_normal_ones(
     for model, index in result.new.items():
         assert _settings(client, index) == _as_reported(normal_settings(model)), index
     live.close()
-    relay.publisher.close()
 
 
 def test_rollback_catches_the_previous_indices_up_so_verify_is_clean_right_after(
@@ -161,12 +159,10 @@ def test_rollback_catches_the_previous_indices_up_so_verify_is_clean_right_after
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     scenario = record_scenario()
-    relay = OutboxRelay(KafkaPublisher(kafka_bootstrap_servers), "test-relay", SleepWakeUp(), RelaySettings())
     config = private_projector
 
     def project() -> None:
-        while relay.run_once()[0]:
-            pass
+        publish_outbox(kafka_bootstrap_servers)
         live.catch_up()
 
     live = bootstrap(config)
@@ -213,7 +209,6 @@ def test_rollback_catches_the_previous_indices_up_so_verify_is_clean_right_after
     admin.close()
     assert not [group for group in groups if group.startswith(f"{config.group}-rollback-")], "its group is deleted"
     live.close()
-    relay.publisher.close()
 
 
 def test_rollback_to_indices_without_a_recorded_position_catches_up_from_the_start(
@@ -223,9 +218,7 @@ def test_rollback_to_indices_without_a_recorded_position_catches_up_from_the_sta
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     scenario = record_scenario()
-    relay = OutboxRelay(KafkaPublisher(kafka_bootstrap_servers), "test-relay", SleepWakeUp(), RelaySettings())
-    while relay.run_once()[0]:
-        pass
+    publish_outbox(kafka_bootstrap_servers)
     live = bootstrap(private_projector)
     live.catch_up()
     client = live.writer.client
@@ -234,8 +227,7 @@ def test_rollback_to_indices_without_a_recorded_position_catches_up_from_the_sta
     assert recorded_stop(client, result.new["posts"]) is None  # never live: nothing recorded
     written = posts.post_create(actor=scenario.bob, title="After the build", content="news", tags=[], uow=uow())
     posts.post_publish(post_id=written.aggregate_id, actor=scenario.bob, uow=uow())
-    while relay.run_once()[0]:
-        pass
+    publish_outbox(kafka_bootstrap_servers)
     live.catch_up()
     with caplog.at_level(logging.INFO, logger="projector.operations.rebuild"):
         use(client, private_projector, list(result.new.values()))
@@ -245,4 +237,3 @@ def test_rollback_to_indices_without_a_recorded_position_catches_up_from_the_sta
         report = verify(client, indices_behind(client), source)
     assert report.ok, report.text()
     live.close()
-    relay.publisher.close()
