@@ -35,10 +35,11 @@ run: bootstrap ## bring the whole system up (services, migrations, topics, indic
 demo: install ## seed demo users, posts, tags and comments through the command API of a running `make run`
 	@$(RUN) python -m infra.demo
 
-lint: install ## ruff lint and format check; bandit: no high-severity finding in the product code
+lint: install ## ruff lint and format check; bandit: no high-severity finding in the product code; pip-audit of uv.lock
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
 	@$(RUN) bandit -q -r command_service query_service projector events read_models runtime infra bench --severity-level high
+	@$(RUN) python -m infra.audit
 
 format: install ## apply ruff's fixes and formatting
 	@$(RUN) ruff check --fix .

@@ -152,8 +152,10 @@ def main() -> None:
     args.notices = args.notices or round(args.rate * 30)
     prefix = f"bench-stream-{uuid.uuid4().hex[:8]}-"
     os.environ["PROJECTOR_INDEX_PREFIX"] = prefix  # this process's notices go to the same namespace
+    # Every subscriber connects from 127.0.0.1: the per-client connection limit must let them all in.
     env = base_env(PROJECTOR_INDEX_PREFIX=prefix, QUERY_CHANNEL_PREFIX=f"{prefix}query", REDIS_URL=redis_url(),
-                   DJANGO_SETTINGS_MODULE="query_service.config.settings")  # fmt: skip
+                   DJANGO_SETTINGS_MODULE="query_service.config.settings",
+                   STREAM_MAX_CONNECTIONS_PER_CLIENT=str(args.subscribers + 1))  # fmt: skip
     port = free_port()
     uvicorn = [sys.executable, "-m", "query_service.serve", "query_service.config.asgi:application",
                "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",

@@ -22,8 +22,9 @@ reading the command database? It uses both of the two usual answers, so that nei
    command side saw them in the same transaction. A post can be projected completely from its own topic, even
    when the projector has never seen that user's events (new consumer group, user topic lagging, rebuild of one
    index).
-2. The projector also keeps its own author view, fed by `user.registered` and `user.profile_changed`, and
-   re-renders the author's content when the profile changes. Snapshots alone would leave old posts with old names.
+2. The projector also keeps its own author view, fed by `user.registered` and `user.profile_changed` (and the
+   new version of `user.deactivated` / `user.reactivated`), and re-renders the author's content when it changes.
+   Snapshots alone would leave old posts with old names.
 
 Kafka orders events within a topic partition only; user and post events travel on different topics, so a post
 created just after a rename can reach the projector before the rename (or after it). The snapshot's

@@ -37,6 +37,8 @@ class CloseCode(IntEnum):
     MESSAGE_TOO_BIG = 1009
     TRY_AGAIN_LATER = 1013
     RESUME_REQUIRED = 4008
+    TOO_MANY_CONNECTIONS = 4028
+    TOO_MANY_SUBSCRIBES = 4029
 
 
 CLOSE_CODES: dict[CloseCode, str] = {
@@ -48,6 +50,14 @@ CLOSE_CODES: dict[CloseCode, str] = {
     CloseCode.RESUME_REQUIRED: (
         "The connection fell behind: the client read too slowly, or live events for it had to be dropped. Nothing "
         "is skipped silently: reconnect and subscribe with `resume_from` = the last position received."
+    ),
+    CloseCode.TOO_MANY_CONNECTIONS: (
+        "This client address already holds as many open stream connections as the server allows (a server "
+        "setting, 20 by default), so the new one is closed right after it opened; close one before opening another."
+    ),
+    CloseCode.TOO_MANY_SUBSCRIBES: (
+        "The connection sent more subscribe frames in a minute than the server allows (a server setting, 30 by "
+        "default); reconnect after a pause, subscribing with `resume_from`, and change filters less often."
     ),
 }
 
@@ -82,10 +92,15 @@ class EventFrame:
     event comes with `document` null: drop it from the view. Subscribers are anonymous, so the event's `actor_id`
     and `causation_id` are always null: who acted, and the writer's request, stay private.
 
+    Documents are bounded: one whose JSON is over the server's limit (32 KiB by default) comes without its large
+    text fields (a post's `content`, a comment's `body`, an author's `bio`), and its `omitted_fields` lists the ones
+    left out: fetch the whole document over HTTP (the query API's lists) when you need them.
+
     Attributes:
         position: where this frame sits in the stream (a Redis stream id); send it back as `resume_from`.
         event: the event, payload at its current schema version, `actor_id` and `causation_id` null.
-        document: the read-model document after the event, null when the event removed it from the lists.
+        document: the read-model document after the event, null when the event removed it from the lists; with
+            `omitted_fields` (the large text fields left out) when it was too big to carry whole.
     """
 
     FRAME_TYPE: ClassVar[str] = "event"

@@ -103,6 +103,22 @@ class UserProfileChanged:
     bio: str
 
 
+@_event("user.deactivated", "user")
+@dataclass(frozen=True)
+class UserDeactivated:
+    """Staff deactivated an account: it can no longer sign in; its profile and content stay as they are."""
+
+    user_id: Id
+
+
+@_event("user.reactivated", "user")
+@dataclass(frozen=True)
+class UserReactivated:
+    """Staff reactivated a deactivated account: it can sign in again."""
+
+    user_id: Id
+
+
 @_event("post.created", "post")
 @dataclass(frozen=True)
 class PostCreated:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from infra.process import ServiceError
 from infra.procfile import AppProcess, Supervisor, select
 from infra.stack import all_services, check_ports_free, client_env, down, up
+from runtime.deployment import DEVELOPMENT, deployment_env
 from runtime.settings import REPO_ROOT, database_url, state_root
 
 PREPARE_READ_SIDE = (
@@ -37,6 +38,7 @@ def run(names: Sequence[str]) -> int:
         KeyboardInterrupt: Ctrl-C or SIGTERM during start-up (nothing started is left running).
     """
     processes = select(names)
+    profile = deployment_env()  # development unless DJANGO_ENV says otherwise; a bad value stops the run here
     services = all_services()
     running_before = {service.name for service in services if service.running()}
     check_ports_free(
@@ -49,7 +51,7 @@ def run(names: Sequence[str]) -> int:
         env = app_env()
         _step("migrating the command database", [sys.executable, "-m", "command_service", "migrate", "--noinput"], env)
         _step("creating the event topics and the read-model indices", [sys.executable, "-c", PREPARE_READ_SIDE], env)
-        _print_urls(processes, env)
+        _print_urls(processes, env, profile)
         supervisor = Supervisor()
         for process in processes:
             supervisor.add(process, env)
@@ -85,9 +87,11 @@ def _step(what: str, argv: list[str], env: dict[str, str]) -> None:
         raise ServiceError(f"{what} failed (exit {result.returncode}):\n" + "\n".join(output[-30:]))
 
 
-def _print_urls(processes: Sequence[AppProcess], env: dict[str, str]) -> None:
+def _print_urls(processes: Sequence[AppProcess], env: dict[str, str], profile: str) -> None:
     lines = [f"  {label:<18} {url}" for process in processes for label, url in process.urls]
     lines.append(f"  {'command database':<18} {env['DATABASE_URL']}")
+    note = " (DEBUG, dev secret key, public docs; DJANGO_ENV=production for the production profile)"
+    lines.append(f"  {'profile':<18} {profile}{note if profile == DEVELOPMENT else ''}")
     print("The system is starting; Ctrl-C stops everything this run started.\n" + "\n".join(lines), flush=True)
 
 

@@ -5,5 +5,10 @@ import sys
 
 from django.core.management import execute_from_command_line
 
+from runtime.settings import SettingError
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "query_service.config.settings")
-execute_from_command_line(sys.argv)
+try:
+    execute_from_command_line(sys.argv)
+except SettingError as error:  # a refused setting: its message names the variable, no traceback needed
+    sys.exit(f"error: {error}")

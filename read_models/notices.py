@@ -5,7 +5,11 @@ events out to WebSocket subscribers and to let a reconnecting subscriber resume.
 envelope (`event`), the public document after the event (`document`, JSON, `null` when there is none) and the
 event type. A subscriber resumes only from a retained id; the stream's retention (`Retention`) is bounded three
 ways: by count (NOTICE_RETENTION entries), by age (NOTICE_MAX_AGE_SECONDS) and by bytes (NOTICE_MAX_BYTES of encoded
-entries, turned into a length by the average entry size: `Retention.max_length`).
+entries, `entry_size`, counted exactly beside the stream: `read_models.keys.notice_bytes_key`).
+
+A notice's document is bounded too: one whose JSON is over NOTICE_MAX_DOCUMENT_BYTES goes without its large text
+fields (`LARGE_TEXT_FIELDS`), which `OMITTED_FIELD` then names (`bounded_document`); subscribers fetch the whole
+document over HTTP. The event itself is bounded by the envelope's limit (`events.envelope.MAX_MESSAGE_BYTES`).
 
 Each notice is written once per (aggregate type, aggregate id, aggregate version): `seen_member` names it in the
 dedupe set beside the stream (`read_models.keys.notice_seen_key`), kept as long as the stream keeps entries, so a
@@ -30,6 +34,9 @@ from read_models.documents import public_document
 from runtime.settings import notice_max_age_seconds, notice_max_bytes, notice_retention
 
 NOTICE_RETENTION = 100_000  # the default count bound (`runtime.settings.notice_retention`)
+NOTICE_MAX_DOCUMENT_BYTES = 32 * 1024  # the default document bound (`runtime.settings.notice_max_document_bytes`)
+LARGE_TEXT_FIELDS = ("content", "body", "bio")  # a post's, a comment's and an author's unbounded-ish text
+OMITTED_FIELD = "omitted_fields"  # in a bounded document: the large text fields left out
 GAP_KIND = "gap"
 type Entry = tuple[bytes | str, dict[bytes, bytes]]  # (stream id, fields) as redis-py returns them
 
@@ -41,7 +48,7 @@ class Retention:
     Attributes:
         count: at most this many entries.
         max_age_seconds: no entry older than this (by its stream id, which is Redis' clock in milliseconds).
-        max_bytes: about this many bytes of encoded entries (`entry_size`), turned into a length by `max_length`.
+        max_bytes: at most this many bytes of encoded entries (`entry_size`); the newest entry is always kept.
     """
 
     count: int = NOTICE_RETENTION
@@ -52,13 +59,6 @@ class Retention:
     def from_env(cls) -> Retention:
         """NOTICE_RETENTION, NOTICE_MAX_AGE_SECONDS and NOTICE_MAX_BYTES (`runtime.settings`)."""
         return cls(notice_retention(), notice_max_age_seconds(), notice_max_bytes())
-
-    def max_length(self, average_entry_bytes: float | None) -> int:
-        """The stream's length bound: `count`, or fewer when entries of this average size would pass `max_bytes`
-        (at least 1: the newest entry is always kept)."""
-        if not average_entry_bytes or average_entry_bytes <= 0:
-            return self.count
-        return max(1, min(self.count, int(self.max_bytes // average_entry_bytes)))
 
     def oldest_kept_millis(self, now_millis: int) -> int:
         """The smallest stream-id time (ms) still kept at `now_millis`: the MINID of the age bound."""
@@ -102,13 +102,30 @@ class Notice:
     gap: bool = False
 
 
-def notice_encode(event: EventEnvelope, document: dict[str, Any] | None) -> dict[str, bytes | str]:
-    """The stream entry's fields (for XADD) announcing `event` and the document it left (bookkeeping removed)."""
+def notice_encode(
+    event: EventEnvelope, document: dict[str, Any] | None, max_document_bytes: int = NOTICE_MAX_DOCUMENT_BYTES
+) -> dict[str, bytes | str]:
+    """The stream entry's fields (for XADD) announcing `event` and the document it left (bookkeeping removed, in its
+    bounded form when its JSON is over `max_document_bytes`: `bounded_document`)."""
     return {
         "event": encode(event),
-        "document": json.dumps(public_document(document)),
+        "document": bounded_document(json.dumps(public_document(document)), max_document_bytes),
         "event_type": event.event_type,
     }
+
+
+def bounded_document(document_json: str, max_bytes: int) -> str:
+    """A document's JSON as a notice carries it: as is when at most `max_bytes` (UTF-8), else without the
+    `LARGE_TEXT_FIELDS` it has, which its `OMITTED_FIELD` then lists (the rest of a document is bounded by the
+    command side's limits)."""
+    if len(document_json.encode()) <= max_bytes:
+        return document_json
+    document = json.loads(document_json)
+    omitted = [name for name in LARGE_TEXT_FIELDS if name in document] if isinstance(document, dict) else []
+    if not omitted:
+        return document_json
+    bounded = {key: value for key, value in document.items() if key not in omitted}
+    return json.dumps({**bounded, OMITTED_FIELD: omitted})
 
 
 def gap_encode(lost: int) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 The query service's status page reads them, so it can show the health of PostgreSQL and Kafka without ever opening
 a connection to them itself. A heartbeat is advisory: writing one never fails its process (Redis may be down).
-Records live in one Redis hash per deployment, namespaced by PROJECTOR_INDEX_PREFIX like the read models.
+Records live in one Redis hash per deployment, namespaced by PROJECTOR_INDEX_PREFIX like the read models. The hash
+has a TTL that every beat renews (TTL_SECONDS): it is re-created within one interval, so Redis may evict it when full.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from runtime.settings import index_prefix
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 5.0
 STALE_AFTER_SECONDS = 3 * INTERVAL_SECONDS
+TTL_SECONDS = 3600  # the hash goes an hour after the last beat of any component (the status page then knows none)
 
 
 def heartbeats_key() -> str:
@@ -46,7 +48,10 @@ class Heartbeat:
         self._last = time.monotonic()
         record = {"at": datetime.now(UTC).isoformat(), "reaches": reaches, **details}
         try:
-            self.client.hset(heartbeats_key(), self.component, json.dumps(record))
+            pipe = self.client.pipeline(transaction=False)
+            pipe.hset(heartbeats_key(), self.component, json.dumps(record))
+            pipe.expire(heartbeats_key(), TTL_SECONDS)
+            pipe.execute()
         except redis.RedisError as error:
             log.debug("heartbeat not written: %s", error)
 

@@ -8,6 +8,7 @@ local stack on; each port has its own variable for when it is taken.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,10 @@ KAFKA_PORT = PortSetting("KAFKA_PORT", 19092)
 KAFKA_CONTROLLER_PORT = PortSetting("KAFKA_CONTROLLER_PORT", 19093)
 OPENSEARCH_PORT = PortSetting("OPENSEARCH_PORT", 19200)
 OPENSEARCH_TRANSPORT_PORT = PortSetting("OPENSEARCH_TRANSPORT_PORT", 19300)
+
+# Redis evicts only keys with a TTL, soonest to expire first: the system gives TTLs exactly to what it re-creates
+# (channel-layer queues, throttle windows, stream connection leases, heartbeats, freshness); see read_models.keys.
+REDIS_MAXMEMORY_POLICY = "volatile-ttl"
 
 
 def state_root() -> Path:
@@ -108,3 +113,21 @@ def notice_max_age_seconds() -> int:
 def notice_max_bytes() -> int:
     """`NOTICE_MAX_BYTES`: about how many bytes of encoded notices the stream keeps (default 256 MiB)."""
     return _positive_int("NOTICE_MAX_BYTES", 256 * 1024 * 1024)
+
+
+def notice_max_document_bytes() -> int:
+    """`NOTICE_MAX_DOCUMENT_BYTES`: a notice's document encoding to more than this many bytes goes out without its
+    large text fields (`read_models.notices.bounded_document`; default 32 KiB)."""
+    return _positive_int("NOTICE_MAX_DOCUMENT_BYTES", 32 * 1024)
+
+
+def redis_maxmemory() -> str:
+    """`REDIS_MAXMEMORY`: the local Redis' `maxmemory` (redis-server's syntax: `1gb`, `512mb`, bytes; default 1gb).
+
+    Above NOTICE_MAX_BYTES with room for the channel layer and caches: only keys with a TTL are evicted
+    (REDIS_MAXMEMORY_POLICY), so the notice stream must fit beside them.
+    """
+    raw = os.environ.get("REDIS_MAXMEMORY", "") or "1gb"
+    if not re.fullmatch(r"[1-9][0-9]*(b|k|kb|m|mb|g|gb)?", raw.strip().lower()):
+        raise SettingError(f"REDIS_MAXMEMORY={raw!r} is not a size such as 1gb, 512mb or 1073741824")
+    return raw.strip().lower()

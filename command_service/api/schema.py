@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
@@ -30,3 +34,33 @@ def errors(*codes: int) -> dict[int, type[ErrorOutput]]:
 
 
 CHANGE_ERRORS = errors(400, 401, 403, 404, 409, 412)  # a change of an existing aggregate
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """The `Authorization: Token <key>` scheme of api/authentication.py in the schema (as DRF's own token was)."""
+
+    target_class = "command_service.api.authentication.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>`, the key of `POST /api/v1/auth/token/`; it expires at its `expires_at`.",
+        }
+
+
+THROTTLED = {
+    "description": "Too many requests of this kind from this caller: retry after `Retry-After` seconds.",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}},
+}
+
+
+def throttled_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """A postprocessing hook of drf-spectacular: every operation may answer 429 (api/throttles.py)."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            operation["responses"].setdefault("429", copy.deepcopy(THROTTLED))
+    return result

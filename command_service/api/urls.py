@@ -5,7 +5,7 @@ Every view gets the command service's adapters here, built once by `bootstrap()`
 
 from django.urls import path
 
-from command_service.api import comments, posts, users
+from command_service.api import auth, comments, posts, users
 from command_service.bootstrap import bootstrap
 
 app_name = "api"
@@ -15,7 +15,9 @@ services = bootstrap()
 urlpatterns = [
     path("users/", users.UserRegisterApi.as_view(services=services), name="user-register"),
     path("users/<int:user_id>/", users.UserDetailApi.as_view(services=services), name="user-detail"),
-    path("auth/token/", users.TokenObtainApi.as_view(), name="auth-token"),
+    path("auth/token/", auth.TokenObtainApi.as_view(), name="auth-token"),
+    path("auth/logout/", auth.LogoutApi.as_view(), name="auth-logout"),
+    path("auth/password/", auth.PasswordChangeApi.as_view(), name="auth-password"),
     path("posts/", posts.PostCreateApi.as_view(services=services), name="post-create"),
     path("posts/<int:post_id>/", posts.PostDetailApi.as_view(services=services), name="post-detail"),
     path("posts/<int:post_id>/tags/", posts.PostTagsApi.as_view(services=services), name="post-tags"),

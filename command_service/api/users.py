@@ -1,27 +1,26 @@
-"""Users: register, obtain a token, read a profile, change one's own profile."""
+"""Users: register, read a profile, change one's own profile (tokens: api/auth.py)."""
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
-from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework import status
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-from rest_framework.views import APIView
 
 from command_service.api.http import CommandApi, detail_response, expected_version, require_actor, written_response
 from command_service.api.idempotency import idempotent
 from command_service.api.schema import IDEMPOTENCY_KEY, IF_MATCH, errors
 from command_service.api.serializers import ErrorOutput, StrictInput, Text, UserOutput
+from command_service.api.throttles import DEFAULT_THROTTLES, RegisterAddressThrottle
 from command_service.services.users import user_profile_change, user_register
 
 
 class UserRegisterApi(CommandApi):
     """Create an account."""
+
+    throttle_classes = [RegisterAddressThrottle, *DEFAULT_THROTTLES]  # registrations per client address, too
 
     @extend_schema_serializer(component_name="UserRegister")
     class InputSerializer(StrictInput):
@@ -43,32 +42,6 @@ class UserRegisterApi(CommandApi):
         body = UserOutput(self.queries.user_detail(user_id=written.aggregate_id)).data
         location = reverse("api:user-detail", kwargs={"user_id": written.aggregate_id}, request=request)
         return written_response(written, body, status=status.HTTP_201_CREATED, location=location)
-
-
-class TokenObtainApi(APIView):
-    """Exchange a username and password for the API token to send as `Authorization: Token <token>`."""
-
-    @extend_schema_serializer(component_name="TokenObtain")
-    class InputSerializer(StrictInput):
-        username = Text()
-        password = Text(write_only=True)
-
-    @extend_schema_serializer(component_name="Token")
-    class OutputSerializer(serializers.Serializer):
-        token = serializers.CharField()
-        user_id = serializers.IntegerField()
-
-    @extend_schema(
-        operation_id="auth_token_obtain", request=InputSerializer, responses={200: OutputSerializer, **errors(400, 401)}
-    )
-    def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = authenticate(request._request, **serializer.validated_data)
-        if user is None:
-            raise AuthenticationFailed("wrong username or password")
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response(self.OutputSerializer({"token": token.key, "user_id": user.pk}).data)
 
 
 class UserDetailApi(CommandApi):

@@ -9,6 +9,7 @@ from command_service.apps.comments.models import Comment as CommentRow
 from command_service.apps.posts.models import Post as PostRow
 from command_service.apps.posts.models import Tag
 from command_service.apps.users.models import User as UserRow
+from command_service.apps.users.passwords import password_problems
 from command_service.domain.comments import Comment
 from command_service.domain.errors import Conflict, NotFound
 from command_service.domain.posts import Post, PostStatus
@@ -25,30 +26,41 @@ def _save_if_unchanged(row_class: type[Model], pk: int, read_version: int, **fie
 class DjangoUsers:
     """Users in the `users` table."""
 
-    def get(self, user_id: int) -> User:
+    def get(self, user_id: int, *, include_inactive: bool = False) -> User:
+        rows = UserRow.objects if include_inactive else UserRow.objects.filter(is_active=True)
         try:
-            row = UserRow.objects.get(pk=user_id, is_active=True)
+            row = rows.get(pk=user_id)
         except UserRow.DoesNotExist:
             raise NotFound(f"user {user_id} not found") from None
-        return User(row.pk, row.username, row.display_name, row.avatar_url or None, row.bio, row.is_staff, row.version)
+        return User(
+            row.pk, row.username, row.display_name, row.avatar_url or None, row.bio, row.is_staff, row.version,
+            row.is_active,
+        )  # fmt: skip
 
     def add(self, user: User, *, password: str) -> None:
         taken = Conflict("the username is taken", {"username": ["is taken"]})
         if UserRow.objects.filter(username__iexact=user.username).exists():
             raise taken
         try:
-            with transaction.atomic():
-                row = UserRow.objects.create_user(
-                    username=user.username, password=password, display_name=user.display_name, version=user.version
-                )
+            with transaction.atomic():  # the row itself: UserRow.objects.create_user is this service's front door
+                row = UserRow(
+                    username=UserRow.normalize_username(user.username), display_name=user.display_name,
+                    version=user.version,
+                )  # fmt: skip
+                row.set_password(password)
+                row.save()
         except IntegrityError:  # a concurrent registration won the race
             raise taken from None
         user.id = row.pk
 
+    def password_problems(self, password: str, *, username: str, display_name: str) -> list[str]:
+        return password_problems(password, UserRow(username=username, display_name=display_name))
+
     def save(self, user: User) -> None:
         _save_if_unchanged(
             UserRow, user.id, user.version - 1,
-            display_name=user.display_name, avatar_url=user.avatar_url or "", bio=user.bio, version=user.version,
+            display_name=user.display_name, avatar_url=user.avatar_url or "", bio=user.bio, is_active=user.is_active,
+            version=user.version,
         )  # fmt: skip
 
 

@@ -6,14 +6,22 @@ import os
 
 import dj_database_url
 
+from command_service.config import limits
+from command_service.domain import rules
+from runtime.deployment import django_profile, env_choice, env_flag
 from runtime.logs import logging_config
 from runtime.settings import database_url
 
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me" if DEBUG else "")
-if not SECRET_KEY:
-    raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is not 1")
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver").split(",")
+# DJANGO_ENV=production refuses unsafe values and turns on HTTPS, HSTS and secure cookies (runtime/deployment.py).
+_profile = django_profile(hosts_var="DJANGO_ALLOWED_HOSTS")
+DJANGO_ENV = _profile.env
+DEBUG = _profile.debug
+SECRET_KEY = _profile.secret_key
+ALLOWED_HOSTS = _profile.allowed_hosts
+globals().update(_profile.security)
+# Who gets the Swagger UI and the schema: everyone, staff (session or token) only, or nobody; and the admin at all.
+API_DOCS = env_choice("DJANGO_API_DOCS", ("public", "staff", "off"), "staff" if _profile.production else "public")
+ADMIN_ENABLED = env_flag("DJANGO_ADMIN_ENABLED", True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -23,7 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "command_service.apps.users",
@@ -42,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "command_service.config.urls"
@@ -75,9 +84,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "command_service.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # api/throttles.py; views add their own (sign-in, registration). Rates from THROTTLE_* variables (config/limits).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "command_service.api.throttles.WriteUserThrottle",
+        "command_service.api.throttles.AnonReadThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": limits.throttle_rates(),
+    "NUM_PROXIES": limits.num_proxies(),
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PARSER_CLASSES": ["command_service.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -96,7 +112,36 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # The PATCH views validate their input as declared (no partial=True), so the schema must not mark it optional.
     "COMPONENT_SPLIT_PATCH": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "command_service.api.schema.throttled_responses",
+    ],
 }
+
+# The throttles' counters live in Redis (every key with its window as TTL); they fail open when it is unreachable.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": limits.throttle_cache(),
+}
+
+# The one definition of the password rule (apps/users/passwords.py applies it; domain/rules.py is its floor).
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "display_name")},
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": rules.PASSWORD_MIN},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# API tokens (knox, api/authentication.py): valid AUTH_TOKEN_TTL_SECONDS after sign-in, at most this many per user.
+AUTH_TOKEN_TTL_SECONDS = limits.token_ttl_seconds()
+AUTH_TOKENS_PER_USER = 10
+REST_KNOX = {"AUTH_HEADER_PREFIX": "Token"}
 
 # How long an Idempotency-Key is remembered, and how long sent outbox rows are kept.
 IDEMPOTENCY_KEY_TTL_SECONDS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_SECONDS", str(24 * 3600)))

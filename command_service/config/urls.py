@@ -1,9 +1,14 @@
-"""Top-level routes: the API under /api/v1/, its OpenAPI schema and docs, the admin, a health check."""
+"""Top-level routes: the API under /api/v1/, its OpenAPI schema and docs, the admin, a health check.
 
+The docs are public, staff-only or not routed (`API_DOCS`), and the admin is routed unless `ADMIN_ENABLED` is off.
+"""
+
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny, IsAdminUser
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -11,10 +16,24 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-urlpatterns = [
+def docs_routes(access: str) -> list[URLPattern]:
+    """The schema and Swagger UI routes for `API_DOCS` ("public", "staff" or "off": none)."""
+    if access == "off":
+        return []
+    permissions = [IsAdminUser] if access == "staff" else [AllowAny]
+    return [
+        path("api/schema/", SpectacularAPIView.as_view(permission_classes=permissions), name="schema"),
+        path(
+            "api/docs/",
+            SpectacularSwaggerView.as_view(url_name="schema", permission_classes=permissions),
+            name="swagger-ui",
+        ),
+    ]
+
+
+urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", include("command_service.api.urls", namespace="api")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("admin/", admin.site.urls),
+    *docs_routes(settings.API_DOCS),
+    *([path("admin/", admin.site.urls)] if settings.ADMIN_ENABLED else []),
     path("health/", health, name="health"),
 ]

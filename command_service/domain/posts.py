@@ -142,6 +142,23 @@ class Post:
         self._transition("unpublish", now)
         return PostUnpublished(post_id=str(self.id))
 
+    def restore(self, *, now: datetime) -> PostPublished:
+        """Undo a hide: republish a post that was published and went back to draft, as of its first publication.
+
+        Only such a post: a draft never published is its author's to publish, and archived and deleted posts stay
+        retired. The event is `post.published` with the original `published_at`, so the post returns to its place
+        in the lists.
+        """
+        if self.status != PostStatus.DRAFT or self.published_at is None:
+            state = "a draft never published" if self.status == PostStatus.DRAFT else f"a {self.status} post"
+            raise InvalidTransition(
+                f"cannot restore {state}: only a hidden post (published, then unpublished) can be restored",
+                {"status": [f"is {self.status}"]},
+            )
+        self.status = PostStatus.PUBLISHED
+        self._touch(now)
+        return PostPublished(post_id=str(self.id), published_at=self.published_at)
+
     def archive(self, *, now: datetime) -> PostArchived:
         """Retire the post from lists; its author still sees it."""
         self._transition("archive", now)

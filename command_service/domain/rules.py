@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from command_service.domain.errors import FIELD_MESSAGES_MAX, ValidationFailed, not_shown
@@ -22,6 +23,8 @@ BIO_MAX = 1_000
 AVATAR_URL_MAX = 500
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
+
+type PasswordPolicy = Callable[[str], list[str]]  # a password's problems under the deployment's rules; [] if none
 
 
 class FieldErrors:
@@ -75,14 +78,24 @@ def check_username(errors: FieldErrors, username: str) -> None:
         errors.add("username", "must be 3 to 30 letters, digits or underscores")
 
 
-def check_password(errors: FieldErrors, password: str) -> None:
-    """At least PASSWORD_MIN and at most PASSWORD_MAX characters, not only digits."""
+def check_password(
+    errors: FieldErrors, password: str, *, policy: PasswordPolicy | None = None, field: str = "password"
+) -> None:
+    """At most PASSWORD_MAX characters (checked first: a longer one is not read further), at least PASSWORD_MIN, not
+    only digits; then, for a password that passed these, the deployment's `policy`.
+
+    The policy is the one definition of the password rule (Django's AUTH_PASSWORD_VALIDATORS, reached through the
+    user repository); the checks here are its cheap floor, with the same bounds, so that they never disagree.
+    """
     if len(password) > PASSWORD_MAX:
-        errors.add("password", f"must be at most {PASSWORD_MAX} characters")
+        errors.add(field, f"must be at most {PASSWORD_MAX} characters")
     elif len(password) < PASSWORD_MIN:
-        errors.add("password", f"must be at least {PASSWORD_MIN} characters")
+        errors.add(field, f"must be at least {PASSWORD_MIN} characters")
     elif password.isdigit():
-        errors.add("password", "must not be only digits")
+        errors.add(field, "must not be only digits")
+    elif policy is not None:
+        for message in policy(password):
+            errors.add(field, message)
 
 
 def check_avatar_url(errors: FieldErrors, url: str | None) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from command_service.domain import rules
+from command_service.domain.actors import Actor
+from command_service.domain.errors import InvalidTransition, PermissionDenied
 from command_service.domain.rules import FieldErrors
-from events.types import AuthorSnapshot, UserProfileChanged, UserRegistered
+from events.types import AuthorSnapshot, UserDeactivated, UserProfileChanged, UserReactivated, UserRegistered
 
 
 @dataclass
 class User:
-    """A registered user; `version` counts the changes to its profile, from 1."""
+    """A registered user; `version` counts the changes to the account (profile, deactivation), from 1."""
 
     id: int | None
     username: str
@@ -20,13 +22,16 @@ class User:
     bio: str
     is_staff: bool = False
     version: int = 1
+    is_active: bool = True
 
     @classmethod
-    def register(cls, *, username: str, password: str, display_name: str) -> User:
-        """A new user, checked; the password is only checked here, never kept by the domain."""
+    def register(
+        cls, *, username: str, password: str, display_name: str, password_policy: rules.PasswordPolicy | None = None
+    ) -> User:
+        """A new user, checked; the password is only checked here (against `password_policy` too), never kept."""
         errors = FieldErrors()
         rules.check_username(errors, username)
-        rules.check_password(errors, password)
+        rules.check_password(errors, password, policy=password_policy)
         rules.check_text(errors, "display_name", display_name, max_length=rules.DISPLAY_NAME_MAX)
         errors.raise_if_any()
         return cls(id=None, username=username, display_name=display_name.strip(), avatar_url=None, bio="")
@@ -53,6 +58,29 @@ class User:
         return UserProfileChanged(
             user_id=str(self.id), display_name=self.display_name, avatar_url=self.avatar_url, bio=self.bio
         )
+
+    def ensure_can_deactivate(self, actor: Actor) -> None:
+        """Only staff deactivate or reactivate an account, and never their own (that would lock them out)."""
+        if not actor.is_staff:
+            raise PermissionDenied("only staff may deactivate or reactivate an account")
+        if actor.owns(self.id):
+            raise PermissionDenied("staff may not deactivate or reactivate their own account")
+
+    def deactivate(self) -> UserDeactivated:
+        """Stop the account from signing in; its profile and content stay."""
+        if not self.is_active:
+            raise InvalidTransition(f"user {self.id} is already deactivated", {"is_active": ["is false"]})
+        self.is_active = False
+        self.version += 1
+        return UserDeactivated(user_id=str(self.id))
+
+    def reactivate(self) -> UserReactivated:
+        """Let a deactivated account sign in again."""
+        if self.is_active:
+            raise InvalidTransition(f"user {self.id} is active", {"is_active": ["is true"]})
+        self.is_active = True
+        self.version += 1
+        return UserReactivated(user_id=str(self.id))
 
     def snapshot(self) -> AuthorSnapshot:
         """The author as content events carry it."""

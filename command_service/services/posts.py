@@ -1,4 +1,4 @@
-"""Post commands: create a draft, edit, set tags, publish, unpublish, archive, delete."""
+"""Post commands: create a draft, edit, set tags, publish, unpublish, restore, archive, delete."""
 
 from __future__ import annotations
 
@@ -75,6 +75,14 @@ def post_unpublish(*, post_id: int, actor: Actor, expected_version: int | None =
     return _post_change(
         uow, post_id=post_id, actor=actor, expected_version=expected_version, authorize=Post.ensure_can_moderate,
         apply=lambda post: post.unpublish(now=uow.now()),
+    )  # fmt: skip
+
+
+def post_restore(*, post_id: int, actor: Actor, expected_version: int | None = None, uow: UnitOfWork) -> Written:
+    """Republish a hidden post (one published, then unpublished) as of its first publication (author or staff)."""
+    return _post_change(
+        uow, post_id=post_id, actor=actor, expected_version=expected_version, authorize=Post.ensure_can_moderate,
+        apply=lambda post: post.restore(now=uow.now()),
     )  # fmt: skip
 
 

@@ -18,11 +18,15 @@ from events.types import spec_of
 class UserRepository(Protocol):
     """Users by id."""
 
-    def get(self, user_id: int) -> User:
-        """The user (raises NotFound)."""
+    def get(self, user_id: int, *, include_inactive: bool = False) -> User:
+        """The user (raises NotFound); a deactivated one only with `include_inactive`."""
 
     def add(self, user: User, *, password: str) -> None:
         """Store a new user, setting its id (raises Conflict when the username is taken)."""
+
+    def password_problems(self, password: str, *, username: str, display_name: str) -> list[str]:
+        """What the deployment's password rules say against a new user's password (called only on a password
+        within the domain's bounds); [] when it is acceptable."""
 
     def save(self, user: User) -> None:
         """Store a change made on the version that was read (raises Conflict if it changed meanwhile)."""

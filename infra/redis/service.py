@@ -1,4 +1,8 @@
-"""Redis from the Debian package, without persistence: it carries fan-out and caches, never the only copy of data."""
+"""Redis from the Debian package, without persistence: it carries fan-out and caches, never the only copy of data.
+
+Its memory is bounded (REDIS_MAXMEMORY) and only keys with a TTL may be evicted (REDIS_MAXMEMORY_POLICY): the
+system gives TTLs exactly to what it re-creates, so a full Redis drops those and refuses writes of the rest (OOM).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import redis
 
 from infra.process import ServiceError
 from infra.service import Service, apt_install, require_executable
-from runtime.settings import REDIS_PORT
+from runtime.settings import REDIS_MAXMEMORY_POLICY, REDIS_PORT, redis_maxmemory
 
 
 class Redis(Service):
@@ -33,6 +37,7 @@ class Redis(Service):
             require_executable("redis-server", "the Debian package redis-server"),
             "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir / "data"),
             "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "",
+            "--maxmemory", redis_maxmemory(), "--maxmemory-policy", REDIS_MAXMEMORY_POLICY,
         ]  # fmt: skip
 
     def is_healthy(self) -> bool:

@@ -67,6 +67,25 @@ def user_changed(event: EventEnvelope) -> Plan:
         "authors", event.aggregate_id,
         facets=(Facet("user_version", event.aggregate_version, fields),), defaults=AUTHOR_DEFAULTS,
     )  # fmt: skip
+    return Plan(primary, _author_rewrites(event.aggregate_id))
+
+
+def user_status_changed(event: EventEnvelope) -> Plan:
+    """Deactivation or reactivation: no public field changes, but the user's version does.
+
+    Whether an account may sign in is not public: the author document records only the new `user_version`, and
+    the posts and comments embedding the author follow it (`author_version`), so every document keeps the user's
+    current version, as `verify` expects.
+    """
+    primary = Upsert(
+        "authors", event.aggregate_id,
+        facets=(Facet("user_version", event.aggregate_version, {}),), defaults=AUTHOR_DEFAULTS,
+    )  # fmt: skip
+    return Plan(primary, _author_rewrites(event.aggregate_id))
+
+
+def _author_rewrites(user_id: str) -> Callable[[dict[str, Any]], FollowUps]:
+    """Every post and comment embedding the author takes the author document as written (its profile, version)."""
 
     def follow(author: dict[str, Any]) -> FollowUps:
         if not author.get("username"):
@@ -74,10 +93,10 @@ def user_changed(event: EventEnvelope) -> Plan:
         embedded = {k: author.get(k) for k in ("id", "username", "display_name", "avatar_url")}
         facet = Facet("author_version", author.get("user_version") or 0, {"author": embedded})
         return FollowUps(
-            rewrites=tuple(Rewrite(model, {"author.id": event.aggregate_id}, facet) for model in ("posts", "comments"))
+            rewrites=tuple(Rewrite(model, {"author.id": user_id}, facet) for model in ("posts", "comments"))
         )
 
-    return Plan(primary, follow)
+    return follow
 
 
 # Posts
@@ -240,6 +259,8 @@ def comment_deleted(event: EventEnvelope) -> Plan:
 HANDLERS: dict[str, Callable[[EventEnvelope], Plan]] = {
     "user.registered": user_changed,
     "user.profile_changed": user_changed,
+    "user.deactivated": user_status_changed,
+    "user.reactivated": user_status_changed,
     "post.created": post_created,
     "post.edited": post_edited,
     "post.tags_changed": post_tags_changed,

@@ -1,9 +1,14 @@
 """The system's status as the query service sees it: its own backing services, the other processes' heartbeats,
 the read models' lag and freshness, and the dead letters. Never a database connection: PostgreSQL's and Kafka's
-health come from the heartbeats of the processes that use them."""
+health come from the heartbeats of the processes that use them.
+
+Anonymous callers in production get a summary (each service up or down, each read model's lag and freshness, the
+dead-letter counts): no host names, pids, error text, aliases or topics. The full detail goes to a bearer of
+`QUERY_STATUS_TOKEN`, and to anyone in development (`STATUS_DETAIL_PUBLIC`), where the status page shows it all."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 import redis
@@ -11,9 +16,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import extend_schema
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import OpenSearchException
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +34,8 @@ from runtime.heartbeats import heartbeats_read
 
 # The read model each topic mainly feeds (comments also update posts' counts, users every embedded author).
 READ_MODEL_OF_AGGREGATE = {"user": "authors", "post": "posts", "comment": "comments"}
+# What the summary keeps of a read model: how far behind and how fresh it is, as the read API's headers say anyway.
+SUMMARY_READ_MODEL_FIELDS = ("lag", "commit_to_searchable_seconds", "last_event_at")
 
 
 def _opensearch_health(client: OpenSearch) -> dict[str, Any]:
@@ -93,6 +102,34 @@ def system_status(*, search: OpenSearch, cache: redis.Redis, group: str) -> dict
     }
 
 
+def status_summary(full: dict[str, Any]) -> dict[str, Any]:
+    """The public part of `system_status`: health, lag and freshness, dead-letter counts; no names or errors."""
+    return {
+        "detail": "summary",
+        "services": {name: {"ok": service["ok"]} for name, service in full["services"].items()},
+        "read_models": {
+            name: {key: model[key] for key in SUMMARY_READ_MODEL_FIELDS} for name, model in full["read_models"].items()
+        },
+        "dead_letters": full["dead_letters"],
+    }
+
+
+def status_detail_allowed(authorization: str) -> bool:
+    """Whether a request with this `Authorization` header gets the full status.
+
+    Raises:
+        PermissionDenied: a bearer token is sent that is not `QUERY_STATUS_TOKEN` (or none is configured).
+    """
+    if settings.STATUS_DETAIL_PUBLIC:
+        return True
+    scheme, _, given = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    if settings.STATUS_TOKEN and hmac.compare_digest(given.strip().encode(), settings.STATUS_TOKEN.encode()):
+        return True
+    raise PermissionDenied("not a valid status token")
+
+
 def status_page(request: HttpRequest) -> HttpResponse:
     """The status page: plain HTML and a little JavaScript polling SystemStatusApi and reading the live stream."""
     context = {"status_url": reverse("api:system-status"), "stream_path": STREAM_PATH}
@@ -102,6 +139,19 @@ def status_page(request: HttpRequest) -> HttpResponse:
 class SystemStatusApi(APIView):
     """The system's health, lag, freshness and dead letters (what the status page polls)."""
 
-    @extend_schema(operation_id="system_status", responses=dict)
+    @extend_schema(
+        operation_id="system_status",
+        responses=dict,
+        description=(
+            "A summary (`detail: summary`: each service's `ok`, each read model's lag and freshness, the dead-letter "
+            "counts) for anonymous callers in production; the full detail (`detail: full`: service details, "
+            "aliases, topics, the processes' heartbeats) with `Authorization: Bearer <QUERY_STATUS_TOKEN>`, and "
+            "for anyone in development. A wrong token is a 403."
+        ),
+    )
     def get(self, request: Request) -> Response:
-        return Response(system_status(search=opensearch(), cache=redis_client(), group=settings.PROJECTOR_GROUP))
+        full = status_detail_allowed(request.headers.get("Authorization", ""))
+        status = system_status(search=opensearch(), cache=redis_client(), group=settings.PROJECTOR_GROUP)
+        response = Response({"detail": "full", **status} if full else status_summary(status))
+        patch_vary_headers(response, ["Authorization"])
+        return response

@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import os
 
+from runtime.deployment import django_profile, env_flag
 from runtime.logs import logging_config
 from runtime.redis_clients import redis_timeouts
-from runtime.settings import projector_group, redis_url
+from runtime.settings import SettingError, projector_group, redis_url
 
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me" if DEBUG else "")
-if not SECRET_KEY:
-    raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is not 1")
-ALLOWED_HOSTS = os.environ.get("QUERY_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver").split(",")
+# DJANGO_ENV=production refuses unsafe values and turns on HTTPS, HSTS and secure cookies (runtime/deployment.py).
+_profile = django_profile(hosts_var="QUERY_ALLOWED_HOSTS")
+DJANGO_ENV = _profile.env
+DEBUG = _profile.debug
+SECRET_KEY = _profile.secret_key
+ALLOWED_HOSTS = _profile.allowed_hosts
+globals().update(_profile.security)
+# The Swagger UI and the schema: there are no users to restrict them to, so production serves them only when asked.
+API_DOCS_ENABLED = env_flag("QUERY_API_DOCS", not _profile.production)
+# /api/v1/status/ in full (hosts, errors, process names) for a bearer of this token; to anyone in development only.
+STATUS_TOKEN = os.environ.get("QUERY_STATUS_TOKEN", "")
+if STATUS_TOKEN and len(STATUS_TOKEN) < 32:
+    raise SettingError("QUERY_STATUS_TOKEN is too short: at least 32 characters")
+STATUS_DETAIL_PUBLIC = not _profile.production
 
 INSTALLED_APPS = [
     "django.contrib.staticfiles",
@@ -32,6 +42,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",  # nothing here takes an unsafe method; kept for any that would
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "query_service.config.urls"
@@ -106,6 +118,13 @@ STREAM_MAX_FRAME_BYTES = int(os.environ.get("STREAM_MAX_FRAME_BYTES", "4096"))
 STREAM_SEND_TIMEOUT_SECONDS = float(os.environ.get("STREAM_SEND_TIMEOUT_SECONDS", "10"))
 # ... and the close frame waits this long behind the unread frames before the connection is just dropped.
 STREAM_CLOSE_GRACE_SECONDS = float(os.environ.get("STREAM_CLOSE_GRACE_SECONDS", "10"))
+# Per-client limits: open connections per client address (counted in Redis across workers; one more is closed with
+# 4028), and subscribe frames per minute per connection (one more closes it with 4029).
+STREAM_MAX_CONNECTIONS_PER_CLIENT = int(os.environ.get("STREAM_MAX_CONNECTIONS_PER_CLIENT", "20"))
+STREAM_MAX_SUBSCRIBES_PER_MINUTE = int(os.environ.get("STREAM_MAX_SUBSCRIBES_PER_MINUTE", "30"))
+# A connection's lease in that count lapses after this long unless renewed (every third of it, with its group
+# membership): a crashed worker's connections stop counting within it.
+STREAM_CONNECTION_LEASE_SECONDS = int(os.environ.get("STREAM_CONNECTION_LEASE_SECONDS", "60"))
 # Stream entries read per round trip when a subscriber resumes from a position.
 STREAM_CATCH_UP_CHUNK = int(os.environ.get("STREAM_CATCH_UP_CHUNK", "500"))
 # Origins allowed to open the WebSocket besides the query service's own hosts (comma-separated; `*` allows any).

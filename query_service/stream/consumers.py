@@ -8,6 +8,12 @@ idle fan-out's heartbeat reveals lost messages at the end of a burst). So is a c
 read a frame within STREAM_SEND_TIMEOUT_SECONDS: neither case grows memory. An item without a `previous` (notices
 were lost before it) closes a live connection the same way; a catch-up that meets one sends `resync_required` and
 goes on past it.
+
+Per-client limits (`query_service.stream.limits`): a connection beyond STREAM_MAX_CONNECTIONS_PER_CLIENT open ones
+of its client address is accepted and closed at once with TOO_MANY_CONNECTIONS (a close code needs an open
+connection), before it joins the group; a subscribe frame beyond STREAM_MAX_SUBSCRIBES_PER_MINUTE closes the
+connection with TOO_MANY_SUBSCRIBES. When Redis cannot count, connections are let in (and the group join fails
+them anyway).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from events.errors import UndecodableEvent, UnsupportedEvent
 from events.stream import CloseCode, ErrorFrame, ResyncRequiredFrame, SubscribeFrame, event_frame_text, frame_from_json
 from events.stream import frame_to_json as to_json
 from query_service.adapters import opensearch, redis_client
-from query_service.stream import notices
+from query_service.stream import limits, notices
 from query_service.stream.positions import position_key
 from query_service.stream.subscription import Subscription, SubscriptionRefused
 from read_models.keys import channel_group
@@ -45,6 +51,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
     position: str | None = None
     closing = False
     group: str | None = None
+    leased = False
+    keeper: asyncio.Task[None] | None = None
+    subscribes: limits.SubscribeRate | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Run the connection; however it ends (even by a send to a client that is gone), leave the group, or the
@@ -53,6 +62,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await super().__call__(scope, receive, send)
         finally:
             await self._leave()
+            await self._release()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Like Channels', without its per-message hop to a thread to close database connections: there is none."""
@@ -62,10 +72,18 @@ class StreamConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self) -> None:
-        """Join the group first, so a later catch-up and the live messages overlap rather than leave a hole."""
+        """Join the group first, so a later catch-up and the live messages overlap rather than leave a hole; a
+        connection over its client's limit is closed at once."""
+        self.subscribes = limits.SubscribeRate(settings.STREAM_MAX_SUBSCRIBES_PER_MINUTE)
+        if not await self._acquire():
+            await self.accept()
+            limit = settings.STREAM_MAX_CONNECTIONS_PER_CLIENT
+            await self._close(CloseCode.TOO_MANY_CONNECTIONS, f"at most {limit} open connections per client")
+            return
         self.group = channel_group()
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        self.keeper = asyncio.create_task(self._keep_alive())
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         """Stop (leaving the group)."""
@@ -85,6 +103,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
             frame = frame_from_json(json.loads(text_data))
             if not isinstance(frame, SubscribeFrame):
                 raise UndecodableEvent(f"clients send subscribe frames, not {frame.FRAME_TYPE}")
+            if self.subscribes is not None and not self.subscribes.allow():
+                limit = settings.STREAM_MAX_SUBSCRIBES_PER_MINUTE
+                await self._close(CloseCode.TOO_MANY_SUBSCRIBES, f"at most {limit} subscribe frames a minute")
+                return
             subscription = Subscription.from_frame(frame, max_values=settings.STREAM_MAX_FILTER_VALUES)
         except (ValueError, RecursionError, UndecodableEvent, UnsupportedEvent, SubscriptionRefused) as error:
             message = str(error) if not isinstance(error, json.JSONDecodeError) else "frames are JSON objects"
@@ -168,7 +190,48 @@ class StreamConsumer(AsyncWebsocketConsumer):
         except TimeoutError:
             raise StopConsumer from None
 
+    async def _acquire(self) -> bool:
+        """Take this connection's lease among its client's; True when Redis cannot count."""
+        address = limits.client_address(self.scope)
+        limit = settings.STREAM_MAX_CONNECTIONS_PER_CLIENT
+        try:
+            lease = settings.STREAM_CONNECTION_LEASE_SECONDS
+            self.leased = await asyncio.to_thread(
+                limits.lease_acquire, redis_client(), address, self.channel_name, limit, lease
+            )
+        except RedisError as error:
+            log.warning("stream connections of %s not counted: %s", address, error)
+            return True
+        if not self.leased:
+            log.info("stream client %s holds %d connections: refusing one more", address, limit)
+        return self.leased
+
+    async def _keep_alive(self) -> None:
+        """Every third of the lease: renew it, and join the group again, so neither the group's expiry (a day) nor
+        Redis evicting it when full ends live delivery for good (messages missed meanwhile close with a 4008)."""
+        address, lease = limits.client_address(self.scope), settings.STREAM_CONNECTION_LEASE_SECONDS
+        while not self.closing:
+            await asyncio.sleep(lease / 3)
+            try:
+                if self.leased:
+                    await asyncio.to_thread(limits.lease_renew, redis_client(), address, self.channel_name, lease)
+                if self.group is not None:
+                    await self.channel_layer.group_add(self.group, self.channel_name)
+            except (RedisError, OSError) as error:
+                log.warning("stream connection of %s not kept alive in Redis: %s", address, error)
+
+    async def _release(self) -> None:
+        if self.leased:
+            self.leased = False
+            with contextlib.suppress(RedisError, OSError):
+                address = limits.client_address(self.scope)
+                await asyncio.to_thread(limits.lease_release, redis_client(), address, self.channel_name)
+
     async def _leave(self) -> None:
+        if self.keeper is not None:  # first, so that it cannot join the group again behind the discard
+            keeper, self.keeper = self.keeper, None
+            keeper.cancel()
+            await asyncio.wait({keeper})
         if self.group is not None:
             group, self.group = self.group, None
             with contextlib.suppress(RedisError, OSError):

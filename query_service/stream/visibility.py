@@ -8,7 +8,8 @@ Pure functions. A notice is judged twice (`delivered_view`):
    that was once published leaves the lists (unpublished, archived, deleted) the event goes out with no document,
    so subscribers drop it; a draft's own removal stays private. Comment events go out only for comments of public
    posts (a deleted comment, or one of a deleted post, with no document). User events go out with the author's
-   public document once registered.
+   public document once registered, except deactivations and reactivations (`ACCOUNT_STATUS_EVENTS`): whether an
+   account may sign in is not public.
 2. on what the read models hold at delivery (`is_current`, `public_now`): the aggregate's current document must
    still be at the notice's version (its own version field, `read_models.documents.VERSION_FIELDS`) and public now
    (a post public; a comment not deleted and its post public; an author registered). A notice a later event
@@ -34,6 +35,8 @@ LOOKUP_FIELDS = {
     "authors": ["registered", "user_version"],
 }
 POST_LOOKUP_FIELDS = LOOKUP_FIELDS["posts"]
+# User events that change no public field: never shown (their positions still count).
+ACCOUNT_STATUS_EVENTS = frozenset({"user.deactivated", "user.reactivated"})
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,7 @@ def notice_view(
     if aggregate_type == "comment":
         return _comment_view(str(event.get("event_type")), document, post)
     if aggregate_type == "user":
-        return _user_view(document)
+        return None if event.get("event_type") in ACCOUNT_STATUS_EVENTS else _user_view(document)
     return None
 
 

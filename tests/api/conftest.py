@@ -22,6 +22,12 @@ def _database(db: None, settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_throttles(settings: Any) -> None:
+    """No rate limit counts (nor needs Redis) unless a test turns one on (tests/api/test_throttling_api.py)."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}
+
+
 @pytest.fixture
 def api() -> Callable[[], APIClient]:
     """A factory of fresh, anonymous API clients."""

@@ -124,6 +124,20 @@ def test_get_of_a_missing_id_raises_not_found(backend: Backend, repository: str,
         getattr(backend.uow, repository).get(999)
 
 
+def test_a_deactivated_user_is_found_only_when_asked_for(backend: Backend) -> None:
+    uow = backend.uow
+    user = committed(backend)["users"][0]
+    with uow:
+        user.deactivate()
+        uow.users.save(user)
+        uow.commit()
+
+    with pytest.raises(NotFound, match=f"^user {user.id} not found$"):
+        uow.users.get(user.id)
+    assert uow.users.get(user.id, include_inactive=True) == user
+    assert user.is_active is False
+
+
 @pytest.mark.parametrize("username", ["alice", "ALICE", "aLiCe"])
 def test_a_username_is_taken_whatever_its_case(backend: Backend, username: str) -> None:
     uow = backend.uow

@@ -28,6 +28,8 @@ from bench.support import free_port, scratch_database, wait_for_http
 from runtime.settings import kafka_bootstrap_servers, opensearch_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+E2E_WRITES_PER_MINUTE = 60  # per user: above what any test's user writes in a minute
+E2E_ANONYMOUS_READS_PER_MINUTE = 60  # per client address
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,17 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             PROJECTOR_GROUP=f"e2e-{run_id}",
             QUERY_CHANNEL_PREFIX=f"e2e-{run_id}",
             PROJECTOR_BATCH_TIMEOUT="0.1",
+            # Every request comes from 127.0.0.1, so the limits per address that every test shares are off; the
+            # sign-in limit per username (OWASP API2 trips it with one username), the write limit per user and
+            # the anonymous read limit per address (OWASP API4 trips them as one user, and as a client behind the
+            # one trusted proxy `NUM_PROXIES` declares, with an X-Forwarded-For of its own) are on. Every scope is
+            # also tested in tests/api/test_throttling_api.py.
+            THROTTLE_LOGIN_USERNAME_RATE="5/min",
+            THROTTLE_LOGIN_ADDRESS_RATE="off",
+            THROTTLE_REGISTER_ADDRESS_RATE="off",
+            THROTTLE_WRITE_USER_RATE=f"{E2E_WRITES_PER_MINUTE}/min",
+            THROTTLE_ANON_READ_RATE=f"{E2E_ANONYMOUS_READS_PER_MINUTE}/min",
+            NUM_PROXIES="1",
             LOG_LEVEL="WARNING",
         )
         with log.open("wb") as out:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,6 +12,8 @@ import pytest
 from runtime.settings import KAFKA_PORT, OPENSEARCH_PORT, POSTGRES_PORT, REDIS_PORT
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# compose.yaml has no fallback secret: every `config` below is given one, as an operator's .env would.
+SECRET_ENV = {**os.environ, "DJANGO_SECRET_KEY": "compose-test-" + "k" * 40}
 
 
 def _compose() -> list[str]:
@@ -22,8 +25,10 @@ def _compose() -> list[str]:
     pytest.fail("neither `docker compose` nor `docker-compose` is installed: run `make bootstrap`", pytrace=False)
 
 
-def _config(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*_compose(), "-f", str(path), "config"], capture_output=True, text=True, check=False)
+def _config(path: Path, env: dict[str, str] = SECRET_ENV) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*_compose(), "-f", str(path), "config"], capture_output=True, text=True, check=False, env=env, cwd=path.parent
+    )
 
 
 def test_compose_config_accepts_the_file_and_publishes_the_local_ports() -> None:
@@ -43,7 +48,7 @@ def test_compose_config_accepts_the_file_and_publishes_the_local_ports() -> None
 def test_compose_app_profile_runs_every_process_of_the_system_against_the_network_names() -> None:
     result = subprocess.run(
         [*_compose(), "-f", str(REPO_ROOT / "compose.yaml"), "--profile", "app", "config"],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, env=SECRET_ENV,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     for service in ("migrate:", "command:", "relay:", "projector:", "query:", "fanout:"):
@@ -51,6 +56,18 @@ def test_compose_app_profile_runs_every_process_of_the_system_against_the_networ
     assert "KAFKA_BOOTSTRAP_SERVERS: kafka:29092" in result.stdout
     assert "127.0.0.1:8000:8000" in result.stdout
     assert "127.0.0.1:8001:8001" in result.stdout
+    assert "DJANGO_ENV: production" in result.stdout
+    assert f"DJANGO_SECRET_KEY: {SECRET_ENV['DJANGO_SECRET_KEY']}" in result.stdout
+
+
+def test_compose_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SECRET_KEY"}
+    copy = tmp_path / "compose.yaml"  # a folder without an operator's .env
+    copy.write_text((REPO_ROOT / "compose.yaml").read_text())
+    result = _config(copy, env)
+    assert result.returncode != 0
+    assert "set DJANGO_SECRET_KEY" in result.stderr
+    assert "change-me" not in (REPO_ROOT / "compose.yaml").read_text()
 
 
 def test_compose_config_rejects_an_unknown_key(tmp_path: Path) -> None:

@@ -8,9 +8,35 @@ the same 409.
 
 from __future__ import annotations
 
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.apps import apps
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
+
+
+class UserManager(DjangoUserManager):
+    """`create_user` and `create_superuser` (so `createsuperuser` too) register through the `user_register` service.
+
+    The work is `command_service.apps.users.registration.register_user`, reached through the app's config (this
+    module cannot import it: registration imports the repositories, which import this model).
+    """
+
+    use_in_migrations = False  # migrations get Django's own manager, which never runs the service
+
+    def _create_user(self, username: str, email: str | None, password: str | None, **extra_fields: Any) -> User:
+        display_name = extra_fields.pop("display_name", None) or username
+        if email:
+            extra_fields["email"] = self.normalize_email(email)
+        return apps.get_app_config("users").register_user(
+            username=username, password=password, display_name=display_name, **extra_fields
+        )
+
+    async def _acreate_user(self, username: str, email: str | None, password: str | None, **extra_fields: Any) -> User:
+        return await sync_to_async(self._create_user)(username, email, password, **extra_fields)
 
 
 class User(AbstractUser):
@@ -20,6 +46,9 @@ class User(AbstractUser):
     avatar_url = models.URLField(max_length=500, blank=True, default="")
     bio = models.TextField(blank=True, default="")
     version = models.PositiveIntegerField(default=1)
+
+    objects = UserManager()
+    REQUIRED_FIELDS = ["display_name"]  # asked by createsuperuser (DJANGO_SUPERUSER_DISPLAY_NAME with --noinput)
 
     class Meta:
         db_table = "users"

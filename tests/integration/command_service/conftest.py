@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -32,6 +33,12 @@ def _needs_postgres(postgres_url: str) -> None:
     """These tests are about PostgreSQL's concurrency: fail (never skip) on another database."""
     if connection.vendor != "postgresql":
         pytest.fail("the command-service integration tests need DATABASE_URL to name PostgreSQL; run `make test`")
+
+
+@pytest.fixture(autouse=True)
+def _no_throttles(settings: Any) -> None:
+    """The API requests here are about concurrency, not rate limits (tests/api/test_throttling_api.py): none apply."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}
 
 
 def uow() -> DjangoUnitOfWork:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def command_url(tmp_path: Path) -> Iterator[str]:
     """The command API of a gunicorn process on a fresh SQLite database."""
     env = {key: value for key, value in os.environ.items() if key not in SHARED_VARS}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'command.sqlite3'}"
+    env["PROJECTOR_INDEX_PREFIX"] = f"demo-{uuid.uuid4().hex[:8]}-"  # rate-limit counters of this run alone
     migrate = [sys.executable, "-m", "command_service", "migrate", "--noinput", "-v0"]
     subprocess.run(migrate, cwd=REPO_ROOT, env=env, check=True, timeout=120)
     url = f"http://127.0.0.1:{free_ports(1)[0]}"

@@ -73,6 +73,7 @@ def test_run_serves_the_write_side_and_ctrl_c_stops_everything_it_started(start_
     assert f"{base}/api/v1/" in output
     assert f"http://127.0.0.1:{run.env['PROJECTOR_METRICS_PORT']}/metrics" in output
     assert "sqlite:///" in output  # the embedded command database, since DATABASE_URL is not set
+    assert f"  {'profile':<18} development (" in output  # the run says which profile its services run
     pids = {name: run.pid_of(name) for name in WRITE_SIDE}
     assert all(_alive(pid) for pid in pids.values()), pids
     services = _records(run.env)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import redis
 from rest_framework.test import APIClient
@@ -55,3 +56,57 @@ def test_the_status_page_is_plain_html_wired_to_the_status_api_and_the_stream(st
     html = page.content.decode()
     assert '"/api/v1/status/"' in html
     assert '"/stream"' in html
+
+
+OPERATOR_TOKEN = "operator-" + "t" * 40
+
+
+def test_in_development_anyone_gets_the_full_detail(story: Story) -> None:
+    status = APIClient().get("/api/v1/status/").json()
+
+    assert status["detail"] == "full"
+    assert {"processes", "services", "read_models", "dead_letters"} <= set(status)
+
+
+def test_in_production_an_anonymous_caller_gets_a_summary_without_names_or_errors(
+    story: Story, redis_url: str, settings: Any
+) -> None:
+    settings.STATUS_DETAIL_PUBLIC, settings.STATUS_TOKEN = False, OPERATOR_TOKEN  # what DJANGO_ENV=production sets
+    cache = redis.Redis.from_url(redis_url)
+    Heartbeat(cache, "relay secret-host.internal:4242").beat({"postgres": True, "kafka": False}, pending=3)
+
+    response = APIClient().get("/api/v1/status/")
+
+    assert response.status_code == 200
+    status = response.json()
+    assert status["detail"] == "summary"
+    assert set(status) == {"detail", "services", "read_models", "dead_letters"}
+    assert status["services"]["kafka"] == {"ok": False}  # health only: no process names, no error text
+    assert all(set(service) == {"ok"} for service in status["services"].values())
+    assert set(status["read_models"]["posts"]) == {"lag", "commit_to_searchable_seconds", "last_event_at"}
+    assert "secret-host" not in response.content.decode()
+    assert event_topics()["post"].name not in response.content.decode()  # no topic or alias names
+    assert "Authorization" in response["Vary"]
+
+
+def test_in_production_the_operator_token_gets_the_full_detail_and_a_wrong_one_403(
+    story: Story, redis_url: str, settings: Any
+) -> None:
+    settings.STATUS_DETAIL_PUBLIC, settings.STATUS_TOKEN = False, OPERATOR_TOKEN
+    Heartbeat(redis.Redis.from_url(redis_url), "relay host:7").beat({"postgres": True}, pending=0)
+
+    full = APIClient().get("/api/v1/status/", HTTP_AUTHORIZATION=f"Bearer {OPERATOR_TOKEN}").json()
+    wrong = APIClient().get("/api/v1/status/", HTTP_AUTHORIZATION="Bearer not-the-token")
+
+    assert full["detail"] == "full"
+    assert "relay host:7" in full["processes"]
+    assert full["services"]["postgres"] == {"ok": True, "detail": "relay host:7: ok"}
+    assert wrong.status_code == 403
+    assert wrong.json() == {"message": "not a valid status token", "fields": {}}
+
+
+def test_in_production_without_a_configured_token_every_bearer_is_refused(story: Story, settings: Any) -> None:
+    settings.STATUS_DETAIL_PUBLIC, settings.STATUS_TOKEN = False, ""
+
+    assert APIClient().get("/api/v1/status/", HTTP_AUTHORIZATION="Bearer ").status_code == 403
+    assert APIClient().get("/api/v1/status/").json()["detail"] == "summary"

@@ -1,5 +1,5 @@
 """Notices that cannot leak (real services): delivery judges every notice against what is public now, redelivery
-writes no second entry, and the stream's retention is bounded by count, age and bytes.
+writes no second entry, and the stream's retention is bounded by count, age and bytes (counted exactly).
 
 Subscribers resume from `0-0` through the ASGI application (in process); what they received is read back up to the
 answer to a frame sent after the subscription, so every frame the catch-up sent is there. The replay runs the
@@ -33,8 +33,8 @@ from projector.consumer.loop import LoopSettings, ProjectorLoop
 from projector.consumer.notices import Notices
 from projector.consumer.writer import Applied
 from query_service.adapters import redis_client
-from read_models.keys import notice_seen_key, notice_stream
-from read_models.notices import Retention, notice_encode, notice_parse, seen_member
+from read_models.keys import notice_bytes_key, notice_seen_key, notice_stream
+from read_models.notices import Retention, entry_size, notice_encode, notice_parse, seen_member
 from tests.integration.query_service.conftest import GROUP, Story
 from tests.integration.query_service.stream_support import (
     connect,
@@ -288,18 +288,39 @@ def test_entries_older_than_the_age_bound_are_trimmed_and_forgotten_by_the_dedup
     assert versions() == [4, 5, 1]
 
 
-def test_the_byte_budget_caps_the_length_by_the_average_entry_size(story: Story) -> None:
-    notices = Notices(redis_client(), GROUP, Retention(count=1000, max_age_seconds=3600, max_bytes=40_000))
-    notices.publish(edits(1, 50, size=2_000))
-    average = notices.average_entry_bytes
-    assert average is not None
-    assert 4_000 < average < 5_000  # the content twice: in the event and in the document
-    cap = notices.retention.max_length(average)
-    assert 5 <= cap < 10
-    assert versions() == list(range(51 - cap, 51))  # the newest, within the budget
-    assert sum(len(k) + len(v) for _, fields in stream_entries() for k, v in fields.items()) <= 40_000
-    notices.publish(edits(1, 50, size=2_000))  # the dedupe set keeps what the count bound keeps: nothing new
-    assert versions() == list(range(51 - cap, 51))
+def stream_bytes() -> int:
+    """The encoded size of every entry the stream holds now (what the byte budget counts)."""
+    return sum(entry_size({k.decode(): v for k, v in fields.items()}) for _, fields in stream_entries())
+
+
+def test_the_byte_budget_keeps_the_newest_entries_whose_encoded_size_fits_whatever_their_sizes(story: Story) -> None:
+    client = redis_client()
+    notices = Notices(client, GROUP, Retention(count=1000, max_age_seconds=3600, max_bytes=40_000))
+    notices.publish(edits(1, 50, size=2_000))  # about 4 kB each: the content twice, in the event and the document
+    kept = versions()
+    assert kept == list(range(51 - len(kept), 51))
+    assert 5 <= len(kept) < 10
+    older = edits(50 - len(kept), 1, size=2_000)[0]
+    assert stream_bytes() <= 40_000 < stream_bytes() + entry_size(notice_encode(older.event, older.document))
+    assert int(client.get(notice_bytes_key())) == stream_bytes()  # the count beside the stream is exact
+
+    notices.publish(edits(51, 2, size=8_000))  # bigger entries after small ones: the budget still holds
+    assert versions()[-2:] == [51, 52]
+    assert stream_bytes() <= 40_000
+    assert int(client.get(notice_bytes_key())) == stream_bytes()
+
+    notices.publish(edits(1, 50, size=2_000))  # the dedupe set keeps what the stream keeps: nothing new
+    assert versions()[-2:] == [51, 52]
+
+
+def test_a_stream_without_its_byte_count_is_counted_once_then_kept_exact(story: Story) -> None:
+    client = redis_client()
+    for item in edits(1, 3):  # entries from before the count existed
+        client.xadd(notice_stream(), notice_encode(item.event, item.document))
+    notices = Notices(client, GROUP, Retention(count=1000, max_age_seconds=3600, max_bytes=10**9))
+    notices.publish(edits(4, 1))
+    assert versions() == [1, 2, 3, 4]
+    assert int(client.get(notice_bytes_key())) == stream_bytes()
 
 
 def test_the_count_bound_caps_the_stream_and_the_dedupe_set(story: Story) -> None:

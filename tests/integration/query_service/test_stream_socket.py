@@ -73,7 +73,8 @@ def test_over_a_real_socket_a_reconnecting_client_gets_what_it_missed_in_order_t
 
 def big_posts(story: Story, count: int, size: int) -> None:
     """`count` published posts, each with about `size` bytes of content, projected and announced: each goes out as
-    one frame whose document carries the content (delivery sends only what the read models hold now)."""
+    one frame whose document carries the content (delivery sends only what the read models hold now), as long as
+    `size` is within a notice's document bound (NOTICE_MAX_DOCUMENT_BYTES)."""
     author = story.register("big")
     for n in range(count):
         story.post(author, f"Big {n}", f"post {n} " + "x" * size, tags=("big",))
@@ -83,7 +84,8 @@ def big_posts(story: Story, count: int, size: int) -> None:
 def test_over_a_real_socket_a_client_that_stops_reading_is_closed_with_4008_and_resuming_recovers_everything(
     story: Story, tmp_path: Path
 ) -> None:
-    count, size = 200, 50_000  # 10 MB: well over what the kernel buffers for one socket
+    # 10 MB: well over what the kernel buffers for one socket, each document within a notice's bound (32 KiB)
+    count, size = 400, 25_000
 
     timeouts = {"STREAM_SEND_TIMEOUT_SECONDS": "1", "STREAM_CLOSE_GRACE_SECONDS": "20"}
     with server_processes(story.prefix, tmp_path, **timeouts) as port:

@@ -62,11 +62,21 @@ class _FakeRepository[T: User | Post | Comment]:
 class FakeUsers(_FakeRepository[User]):
     kind = "user"
 
+    def get(self, obj_id: int, *, include_inactive: bool = False) -> User:
+        user = super().get(obj_id)
+        if not (user.is_active or include_inactive):
+            raise NotFound(f"user {obj_id} not found")
+        return user
+
     def add(self, user: User, *, password: str) -> None:
         stored = [*self.committed.values(), *self.staged.values()]
         if any(other.username.lower() == user.username.lower() for other in stored):
             raise Conflict("the username is taken", {"username": ["is taken"]})
         self._add(user)
+
+    def password_problems(self, password: str, *, username: str, display_name: str) -> list[str]:
+        """Django's validators are the real rule (tests/api checks them); the fake accepts what the domain accepts."""
+        return []
 
 
 class FakePosts(_FakeRepository[Post]):

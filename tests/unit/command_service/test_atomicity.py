@@ -18,30 +18,41 @@ from command_service.services.posts import (
     post_delete,
     post_edit,
     post_publish,
+    post_restore,
     post_tags_set,
     post_unpublish,
 )
 from command_service.services.unit_of_work import Written
-from command_service.services.users import user_profile_change, user_register
+from command_service.services.users import user_deactivate, user_profile_change, user_reactivate, user_register
 from tests.unit.command_service.fakes import FakeUnitOfWork
-from tests.unit.command_service.scenario import PASSWORD, comment_on, post_in
+from tests.unit.command_service.scenario import PASSWORD, comment_on, post_in, register
 
 
 @dataclass(frozen=True)
 class World:
-    """Alice's draft and published post, and Bob's comment on the latter."""
+    """Alice's draft, published and hidden post, Bob's comment on the published one, a moderator, a deactivated
+    user."""
 
     alice: Actor
     bob: Actor
     draft_id: int
     post_id: int
     comment_id: int
+    staff: Actor
+    hidden_id: int
+    inactive_id: int
 
 
 @pytest.fixture
-def world(uow: FakeUnitOfWork, alice: Actor, bob: Actor) -> World:
+def world(uow: FakeUnitOfWork, alice: Actor, bob: Actor, staff: Actor) -> World:
     post_id = post_in(uow, alice, "published")
-    return World(alice, bob, post_in(uow, alice, "draft"), post_id, comment_on(uow, post_id, bob))
+    hidden_id = post_in(uow, alice, "published")
+    post_unpublish(post_id=hidden_id, actor=staff, uow=uow)
+    inactive_id = register(uow, "dora").user_id
+    user_deactivate(user_id=inactive_id, actor=staff, uow=uow)
+    uow.outbox.clear()
+    draft_id = post_in(uow, alice, "draft")
+    return World(alice, bob, draft_id, post_id, comment_on(uow, post_id, bob), staff, hidden_id, inactive_id)
 
 
 Command = Callable[..., Written]
@@ -55,6 +66,9 @@ COMMANDS: dict[str, Command] = {
     "post_unpublish": lambda w, **kw: post_unpublish(post_id=w.post_id, actor=w.alice, **kw),
     "post_archive": lambda w, **kw: post_archive(post_id=w.post_id, actor=w.alice, **kw),
     "post_delete": lambda w, **kw: post_delete(post_id=w.post_id, actor=w.alice, **kw),
+    "post_restore": lambda w, **kw: post_restore(post_id=w.hidden_id, actor=w.staff, **kw),
+    "user_deactivate": lambda w, **kw: user_deactivate(user_id=w.bob.user_id, actor=w.staff, **kw),
+    "user_reactivate": lambda w, **kw: user_reactivate(user_id=w.inactive_id, actor=w.staff, **kw),
     "comment_add": lambda w, **kw: comment_add(post_id=w.post_id, actor=w.bob, body="Me too.", **kw),
     "comment_edit": lambda w, **kw: comment_edit(comment_id=w.comment_id, actor=w.bob, body="Edited.", **kw),
     "comment_delete": lambda w, **kw: comment_delete(comment_id=w.comment_id, actor=w.bob, **kw),
@@ -68,6 +82,9 @@ CURRENT_VERSIONS = {
     "post_unpublish": 2,
     "post_archive": 2,
     "post_delete": 2,
+    "post_restore": 3,
+    "user_deactivate": 1,
+    "user_reactivate": 2,
     "comment_edit": 1,
     "comment_delete": 1,
 }

@@ -43,7 +43,8 @@ def test_encoded_events_satisfy_the_committed_schemas(envelope: EventEnvelope) -
 
 def test_every_event_type_is_covered_by_the_round_trip_strategies() -> None:
     assert {spec.event_type for spec in CURRENT_SPECS} == {
-        "user.registered", "user.profile_changed", "post.created", "post.edited", "post.tags_changed",
+        "user.registered", "user.profile_changed", "user.deactivated", "user.reactivated",
+        "post.created", "post.edited", "post.tags_changed",
         "post.published", "post.unpublished", "post.archived", "post.deleted",
         "comment.added", "comment.edited", "comment.deleted",
     }  # fmt: skip

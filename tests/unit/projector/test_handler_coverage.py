@@ -29,6 +29,8 @@ from tests.unit.projector.plan_samples import envelope, written
 PRIMARY = {
     "user.registered": ("authors", "user_version"),
     "user.profile_changed": ("authors", "user_version"),
+    "user.deactivated": ("authors", "user_version"),
+    "user.reactivated": ("authors", "user_version"),
     "post.created": ("posts", "post_version"),
     "post.edited": ("posts", "post_version"),
     "post.tags_changed": ("posts", "post_version"),

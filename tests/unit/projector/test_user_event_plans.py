@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from events.envelope import decode, envelope_to_dict
-from events.types import UserProfileChanged, UserRegistered, UserRegisteredV1
+from events.types import UserDeactivated, UserProfileChanged, UserReactivated, UserRegistered, UserRegisteredV1
 
 # Projector imports in one block (its modules are being moved into subpackages).
 from projector.consumer.handlers import plan_for
@@ -49,6 +49,19 @@ def test_a_user_event_rewrites_posts_and_comments_by_author_id_with_the_author_d
     assert plan.follow(author_document("u1", 2)) == FollowUps(
         rewrites=(Rewrite("posts", {"author.id": "u1"}, facet), Rewrite("comments", {"author.id": "u1"}, facet))
     )
+
+
+def test_a_deactivation_or_reactivation_moves_only_the_version_of_the_author_and_of_the_content() -> None:
+    """No public field changes; the author document and every post and comment embedding it take the new version."""
+    for payload in (UserDeactivated(user_id="u1"), UserReactivated(user_id="u1")):
+        plan = plan_for(envelope(payload, version=5))
+
+        assert plan is not None
+        assert plan.primary == Upsert("authors", "u1", facets=(Facet("user_version", 5, {}),), defaults=AUTHOR_DEFAULTS)
+        facet = Facet("author_version", 5, {"author": AUTHOR_2})
+        assert plan.follow(author_document("u1", 5)) == FollowUps(
+            rewrites=(Rewrite("posts", {"author.id": "u1"}, facet), Rewrite("comments", {"author.id": "u1"}, facet))
+        )
 
 
 def test_a_stale_user_event_rewrites_with_the_newer_profile_the_document_holds() -> None:

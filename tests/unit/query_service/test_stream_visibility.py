@@ -103,6 +103,15 @@ def test_user_events_go_out_with_the_authors_document_once_registered() -> None:
     assert notice_view(changed, {**author, "registered": False}, None) is None
 
 
+@pytest.mark.parametrize("event_type", ["user.deactivated", "user.reactivated"])
+def test_a_deactivation_or_reactivation_is_never_shown(event_type: str) -> None:
+    author = {"id": "7", "username": "ann", "display_name": "Ann", "registered": True, "user_version": 2}
+    notice = {**event(event_type, user_id="7"), "aggregate_id": "7", "aggregate_version": 2}
+
+    assert notice_view(notice, author, None) is None
+    assert delivered_view(notice, author, Current(posts={}, comments={}, authors={"7": author})) is None
+
+
 def test_only_comment_events_need_their_post_looked_up() -> None:
     assert commented_post_id(event("comment.edited", comment_id="3", post_id="12")) == "12"
     assert commented_post_id(event("post.edited", post_id="12")) is None

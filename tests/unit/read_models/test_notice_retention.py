@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 
 from events.envelope import EventEnvelope
 from events.types import CommentDeleted, PostEdited
-from read_models.notices import NOTICE_RETENTION, Retention, entry_size, gap_encode, notice_encode, seen_member
-from runtime.settings import SettingError
+from read_models.notices import (
+    NOTICE_MAX_DOCUMENT_BYTES,
+    NOTICE_RETENTION,
+    OMITTED_FIELD,
+    Retention,
+    bounded_document,
+    entry_size,
+    gap_encode,
+    notice_encode,
+    seen_member,
+)
+from runtime.settings import SettingError, notice_max_document_bytes
 
 AT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -37,13 +48,32 @@ def test_a_bound_that_is_no_positive_whole_number_is_refused_by_name(monkeypatch
         Retention.from_env()
 
 
-def test_the_byte_budget_shortens_the_length_bound_by_the_average_entry_size() -> None:
-    retention = Retention(count=1000, max_age_seconds=60, max_bytes=100_000)
-    assert retention.max_length(None) == 1000  # nothing written yet: the count alone
-    assert retention.max_length(50) == 1000  # 2,000 entries of 50 bytes fit: the count binds first
-    assert retention.max_length(1000) == 100
-    assert retention.max_length(400.5) == 249
-    assert retention.max_length(10_000_000) == 1  # the newest entry is always kept
+def test_a_document_within_the_bound_goes_whole_and_a_bigger_one_without_its_large_text_fields() -> None:
+    small = {"id": "1", "title": "T", "content": "short", "tags": ["a"], "post_version": 2}
+    assert json.loads(notice_encode(edit("short"), small, max_document_bytes=1000)["document"]) == small
+    big = {**small, "content": "é" * 600}  # 600 characters, over 1,000 bytes as JSON (escaped) and as UTF-8
+    bounded = json.loads(notice_encode(edit("é" * 600), big, max_document_bytes=1000)["document"])
+    assert bounded == {"id": "1", "title": "T", "tags": ["a"], "post_version": 2, OMITTED_FIELD: ["content"]}
+    comment = {"id": "4", "post_id": "1", "body": "b" * 2000, "comment_version": 1}
+    assert json.loads(bounded_document(json.dumps(comment), 1000))[OMITTED_FIELD] == ["body"]
+    author = {"id": "7", "display_name": "Ada", "bio": "b" * 2000, "user_version": 3}
+    expected = {"id": "7", "display_name": "Ada", "user_version": 3, OMITTED_FIELD: ["bio"]}
+    assert json.loads(bounded_document(json.dumps(author), 1000)) == expected
+    assert notice_encode(edit("x"), None, max_document_bytes=1)["document"] == "null"  # a removal: nothing to bound
+
+
+def test_the_document_bound_defaults_to_32_kib_and_is_set_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOTICE_MAX_DOCUMENT_BYTES", raising=False)
+    assert notice_max_document_bytes() == NOTICE_MAX_DOCUMENT_BYTES == 32 * 1024
+    monkeypatch.setenv("NOTICE_MAX_DOCUMENT_BYTES", "2048")
+    assert notice_max_document_bytes() == 2048
+    monkeypatch.setenv("NOTICE_MAX_DOCUMENT_BYTES", "0")
+    with pytest.raises(SettingError, match="NOTICE_MAX_DOCUMENT_BYTES"):
+        notice_max_document_bytes()
+
+
+def edit(content: str) -> EventEnvelope:
+    return EventEnvelope.create(PostEdited("1", "T", content), aggregate_version=2, correlation_id="c", occurred_at=AT)
 
 
 def test_the_age_bound_is_a_stream_id_time() -> None:
