@@ -56,7 +56,7 @@ test: lint test-unit test-api test-integration test-query test-e2e ## lint, unit
 test-unit: install ## tests that need no service and no database
 	@$(RUN) pytest tests/unit
 
-test-api: install ## API and contract tests on an in-memory SQLite database
+test-api: services ## API and contract tests on an in-memory SQLite database (the rate-limit tests count in the local Redis)
 	@env -u DATABASE_URL $(RUN) pytest tests/api tests/contract
 
 test-integration: services ## tests against the real services (started when they are not up)
