@@ -14,11 +14,10 @@ PYTEST := $(RUN) python -m infra exec -- pytest
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-bootstrap: ## install what a new machine lacks (uv, Debian packages, Python deps)
-	@bash infra/bootstrap.sh
+bootstrap: install ## install what a new machine lacks (uv, Debian packages, Python deps)
 
-install: ## create .venv from uv.lock
-	@$(UV) sync --frozen --quiet
+install: ## install what a new machine lacks, then .venv from uv.lock (a quarter second when nothing is missing)
+	@bash infra/bootstrap.sh
 
 services: install ## start PostgreSQL, Redis, Kafka and OpenSearch on loopback (a no-op when running)
 	@$(RUN) python -m infra up

@@ -5,9 +5,10 @@ Each service's exception handler maps its own errors first and hands DRF's to `d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -49,3 +50,32 @@ def drf_error_response(exc: Exception, context: dict[str, Any]) -> Response | No
     else:
         response.data = {"message": str(getattr(exc, "detail", exc)), "fields": {}}
     return response
+
+
+class JsonErrorPagesMiddleware:
+    """Django's own 404 and 405 pages (an unknown route, a method a plain view refuses) as the shared error body.
+
+    DRF's views already answer errors as JSON; this covers what never reaches them, e.g. `GET /api/v1/posts/x/`
+    that no route matches, in both profiles (with DEBUG on, Django would otherwise answer its technical HTML page).
+    Placed first in MIDDLEWARE, it sees the response last, after CommonMiddleware has declined to add a slash. Paths
+    under `HTML_PREFIXES` (the admin, a browser's pages) keep Django's HTML.
+    """
+
+    HTML_PREFIXES = ("/admin/",)
+    MESSAGES = {404: str(exceptions.NotFound.default_detail), 405: "method not allowed"}
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        message = self.MESSAGES.get(response.status_code)
+        if message is None or response.get("Content-Type", "").startswith("application/json"):
+            return response
+        if request.path.startswith(self.HTML_PREFIXES):
+            return response
+        answer = JsonResponse({"message": message, "fields": {}}, status=response.status_code)
+        for header, value in response.items():  # Allow, CORS, security headers: what the page had, it keeps
+            if header.lower() not in ("content-type", "content-length"):
+                answer[header] = value
+        return answer

@@ -19,7 +19,7 @@ from command_service.api.http import (
 )
 from command_service.api.idempotency import idempotent
 from command_service.api.schema import CHANGE_ERRORS, IDEMPOTENCY_KEY, IF_MATCH, errors
-from command_service.api.serializers import CommentOutput, ErrorOutput, StrictInput, Text
+from command_service.api.serializers import CommentOutput, ErrorOutput, PartialInput, StrictInput, Text
 from command_service.services import comments
 
 
@@ -56,7 +56,7 @@ class CommentDetailApi(CommandApi):
     """A comment, seen wherever its post is seen."""
 
     @extend_schema_serializer(component_name="CommentEdit")
-    class InputSerializer(StrictInput):
+    class InputSerializer(PartialInput):
         body = Text()
 
     permission_classes = [IsAuthenticatedOrReadOnly]  # anyone reads; changes need a token

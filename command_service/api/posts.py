@@ -19,7 +19,7 @@ from command_service.api.http import (
 )
 from command_service.api.idempotency import idempotent
 from command_service.api.schema import CHANGE_ERRORS, IDEMPOTENCY_KEY, IF_MATCH, errors
-from command_service.api.serializers import ErrorOutput, PostOutput, StrictInput, Tags, Text
+from command_service.api.serializers import ErrorOutput, PartialInput, PostOutput, StrictInput, Tags, Text
 from command_service.services import posts
 from command_service.services.unit_of_work import Written
 
@@ -62,9 +62,9 @@ class PostDetailApi(CommandApi):
     """A post: anyone reads a published one, its author also a draft or archived one; its author edits it."""
 
     @extend_schema_serializer(component_name="PostEdit")
-    class InputSerializer(StrictInput):
-        title = Text()
-        content = Text()
+    class InputSerializer(PartialInput):
+        title = Text(required=False)
+        content = Text(required=False)
 
     permission_classes = [IsAuthenticatedOrReadOnly]  # anyone reads; changes need a token
 

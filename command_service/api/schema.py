@@ -58,6 +58,21 @@ THROTTLED = {
 }
 
 
+def partial_patch_bodies(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """A postprocessing hook of drf-spectacular: the body of every PATCH (serializers.PartialInput) has all fields
+    optional and needs at least one (`minProperties: 1`)."""
+    components = result.get("components", {}).get("schemas", {})
+    for operations in result.get("paths", {}).values():
+        body = operations.get("patch", {}).get("requestBody", {})
+        if body:
+            body["required"] = True
+        for media in body.get("content", {}).values():
+            ref = media.get("schema", {}).get("$ref", "")
+            if ref.startswith("#/components/schemas/"):
+                components[ref.rsplit("/", 1)[1]]["minProperties"] = 1
+    return result
+
+
 def throttled_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """A postprocessing hook of drf-spectacular: every operation may answer 429 (api/throttles.py)."""
     for operations in result.get("paths", {}).values():

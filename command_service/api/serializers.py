@@ -46,6 +46,18 @@ class StrictInput(serializers.Serializer):
         return value
 
 
+class PartialInput(StrictInput):
+    """A partial change (RFC 5789): a field not sent keeps its value; at least one field must be sent."""
+
+    # Every field of a subclass is declared required=False but one that is the body's only field; the schema hook
+    # api/schema.partial_patch_bodies adds `minProperties: 1`.
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError(f"send at least one of: {', '.join(self.fields)}")
+        return attrs
+
+
 class AuthorOutput(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()

@@ -12,7 +12,7 @@ from rest_framework.reverse import reverse
 from command_service.api.http import CommandApi, detail_response, expected_version, require_actor, written_response
 from command_service.api.idempotency import idempotent
 from command_service.api.schema import IDEMPOTENCY_KEY, IF_MATCH, errors
-from command_service.api.serializers import ErrorOutput, StrictInput, Text, UserOutput
+from command_service.api.serializers import ErrorOutput, PartialInput, StrictInput, Text, UserOutput
 from command_service.api.throttles import DEFAULT_THROTTLES, RegisterAddressThrottle
 from command_service.services.users import user_profile_change, user_register
 
@@ -48,7 +48,7 @@ class UserDetailApi(CommandApi):
     """A user's public profile; its owner changes it with PATCH."""
 
     @extend_schema_serializer(component_name="UserProfileChange")
-    class InputSerializer(StrictInput):
+    class InputSerializer(PartialInput):
         display_name = Text(required=False)
         avatar_url = Text(required=False, allow_null=True)
         bio = Text(required=False)

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "runtime.api_errors.JsonErrorPagesMiddleware",  # unknown routes answer the error body too
     "command_service.api.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -110,11 +111,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # The PATCH views validate their input as declared (no partial=True), so the schema must not mark it optional.
+    # PATCH bodies declare their fields optional themselves (api/serializers.PartialInput): no Patched* copies.
     "COMPONENT_SPLIT_PATCH": False,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "command_service.api.schema.throttled_responses",
+        "command_service.api.schema.partial_patch_bodies",
     ],
 }
 

@@ -43,12 +43,21 @@ def _post_change(
 
 
 def post_edit(
-    *, post_id: int, actor: Actor, title: str, content: str, expected_version: int | None = None, uow: UnitOfWork
+    *,
+    post_id: int,
+    actor: Actor,
+    title: str | None = None,
+    content: str | None = None,
+    expected_version: int | None = None,
+    uow: UnitOfWork,
 ) -> Written:
-    """Replace a post's title and content (author only)."""
+    """Change a post's title and/or content (author only); the one not given is kept."""
     return _post_change(
         uow, post_id=post_id, actor=actor, expected_version=expected_version, authorize=Post.ensure_can_edit,
-        apply=lambda post: post.edit(title=title, content=content, now=uow.now()),
+        apply=lambda post: post.edit(
+            title=post.title if title is None else title, content=post.content if content is None else content,
+            now=uow.now(),
+        ),
     )  # fmt: skip
 
 

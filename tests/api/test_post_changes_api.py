@@ -15,7 +15,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from command_service.apps.posts.models import Post
-from tests.api.helpers import Account, assert_error, assert_one_event, outbox_count
+from events.envelope import decode
+from tests.api.helpers import Account, assert_error, assert_one_event, last_event, outbox_count
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,7 @@ def test_a_malformed_if_match_is_400_and_changes_nothing(
         ({"title": "t" * 201, "content": "c"}, ("title",)),
         ({"title": "", "content": ""}, ("title", "content")),
         ({"title": "t", "content": "c" * 100_001}, ("content",)),
-        ({"title": "only the title"}, ("content",)),  # PATCH replaces both: each is required
+        ({}, ("non_field_errors",)),  # PATCH is partial, but sends one field at least
         ({"title": "t", "content": "c", "tags": ["x"]}, ("tags",)),
         ({"title": 1, "content": "c"}, ("title",)),
         ([], ("non_field_errors",)),
@@ -283,6 +284,26 @@ def test_edit_refuses_broken_input(
     response = alice.client.patch(reverse("api:post-detail", kwargs={"post_id": post_id}), data, format="json")
 
     assert set(assert_refused(response, 400, post_id, before, events)["fields"]) == set(fields)
+
+
+@pytest.mark.parametrize(
+    ("data", "kept"),
+    [({"title": "Only the title"}, "content"), ({"content": "Only the content"}, "title")],
+)
+def test_edit_is_partial_a_field_not_sent_keeps_its_value(
+    alice: Account, post_in: Callable[[str], int], data: dict[str, str], kept: str
+) -> None:
+    post_id = post_in("published")
+    before, events = Post.objects.get(pk=post_id), outbox_count()
+
+    response = alice.client.patch(reverse("api:post-detail", kwargs={"post_id": post_id}), data, format="json")
+
+    assert response.status_code == 200, response.content
+    after = Post.objects.get(pk=post_id)
+    assert {**data, kept: getattr(before, kept)} == {"title": after.title, "content": after.content}
+    assert (response.json()["version"], outbox_count()) == (before.version + 1, events + 1)
+    payload = decode(bytes(last_event().payload)).payload  # the event carries the whole result, as before
+    assert (payload.title, payload.content) == (after.title, after.content)
 
 
 @pytest.mark.parametrize(
