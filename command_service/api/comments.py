@@ -18,7 +18,7 @@ from command_service.api.http import (
     written_response,
 )
 from command_service.api.idempotency import idempotent
-from command_service.api.schema import CHANGE_ERRORS, IDEMPOTENCY_KEY, IF_MATCH, errors
+from command_service.api.schema import CHANGE_ERRORS, IDEMPOTENCY_KEY, IF_MATCH, errors, etag_header, written_headers
 from command_service.api.serializers import CommentOutput, ErrorOutput, PartialInput, StrictInput, Text
 from command_service.services import comments
 
@@ -35,7 +35,7 @@ class CommentAddApi(CommandApi):
     @extend_schema(
         operation_id="comment_add",
         request=InputSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, *written_headers(201, location=True, idempotent=True)],
         responses={201: CommentOutput, **errors(400, 401, 404, 409, 422)},
     )
     @idempotent
@@ -61,7 +61,9 @@ class CommentDetailApi(CommandApi):
 
     permission_classes = [IsAuthenticatedOrReadOnly]  # anyone reads; changes need a token
 
-    @extend_schema(operation_id="comment_detail", responses={200: CommentOutput, 404: ErrorOutput})
+    @extend_schema(
+        operation_id="comment_detail", parameters=[etag_header(200)], responses={200: CommentOutput, 404: ErrorOutput}
+    )
     def get(self, request: Request, comment_id: int) -> Response:
         detail = self.queries.comment_detail(comment_id=comment_id, viewer=actor_of(request))
         return detail_response(CommentOutput(detail).data)
@@ -69,7 +71,7 @@ class CommentDetailApi(CommandApi):
     @extend_schema(
         operation_id="comment_edit",
         request=InputSerializer,
-        parameters=[IF_MATCH],
+        parameters=[IF_MATCH, *written_headers(200)],
         responses={200: CommentOutput, **CHANGE_ERRORS},
     )
     def patch(self, request: Request, comment_id: int) -> Response:
@@ -82,7 +84,11 @@ class CommentDetailApi(CommandApi):
         body = CommentOutput(self.queries.comment_detail(comment_id=comment_id, viewer=actor_of(request))).data
         return written_response(written, body)
 
-    @extend_schema(operation_id="comment_delete", parameters=[IF_MATCH], responses={204: None, **CHANGE_ERRORS})
+    @extend_schema(
+        operation_id="comment_delete",
+        parameters=[IF_MATCH, *written_headers(204)],
+        responses={204: None, **CHANGE_ERRORS},
+    )
     def delete(self, request: Request, comment_id: int) -> Response:
         written = comments.comment_delete(
             comment_id=comment_id, actor=require_actor(request), expected_version=expected_version(request),

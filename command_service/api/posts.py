@@ -18,7 +18,7 @@ from command_service.api.http import (
     written_response,
 )
 from command_service.api.idempotency import idempotent
-from command_service.api.schema import CHANGE_ERRORS, IDEMPOTENCY_KEY, IF_MATCH, errors
+from command_service.api.schema import CHANGE_ERRORS, IDEMPOTENCY_KEY, IF_MATCH, errors, etag_header, written_headers
 from command_service.api.serializers import ErrorOutput, PartialInput, PostOutput, StrictInput, Tags, Text
 from command_service.services import posts
 from command_service.services.unit_of_work import Written
@@ -47,7 +47,7 @@ class PostCreateApi(CommandApi):
     @extend_schema(
         operation_id="post_create",
         request=InputSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, *written_headers(201, location=True, idempotent=True)],
         responses={201: PostOutput, **errors(400, 401, 422)},
     )
     @idempotent
@@ -68,14 +68,16 @@ class PostDetailApi(CommandApi):
 
     permission_classes = [IsAuthenticatedOrReadOnly]  # anyone reads; changes need a token
 
-    @extend_schema(operation_id="post_detail", responses={200: PostOutput, 404: ErrorOutput})
+    @extend_schema(
+        operation_id="post_detail", parameters=[etag_header(200)], responses={200: PostOutput, 404: ErrorOutput}
+    )
     def get(self, request: Request, post_id: int) -> Response:
         return detail_response(PostOutput(self.queries.post_detail(post_id=post_id, viewer=actor_of(request))).data)
 
     @extend_schema(
         operation_id="post_edit",
         request=InputSerializer,
-        parameters=[IF_MATCH],
+        parameters=[IF_MATCH, *written_headers(200, location=True)],
         responses={200: PostOutput, **CHANGE_ERRORS},
     )
     def patch(self, request: Request, post_id: int) -> Response:
@@ -87,7 +89,9 @@ class PostDetailApi(CommandApi):
         )  # fmt: skip
         return _post_response(self, written)
 
-    @extend_schema(operation_id="post_delete", parameters=[IF_MATCH], responses={204: None, **CHANGE_ERRORS})
+    @extend_schema(
+        operation_id="post_delete", parameters=[IF_MATCH, *written_headers(204)], responses={204: None, **CHANGE_ERRORS}
+    )
     def delete(self, request: Request, post_id: int) -> Response:
         written = posts.post_delete(
             post_id=post_id, actor=require_actor(request), expected_version=expected_version(request),
@@ -108,7 +112,7 @@ class PostTagsApi(CommandApi):
     @extend_schema(
         operation_id="post_tags_set",
         request=InputSerializer,
-        parameters=[IF_MATCH],
+        parameters=[IF_MATCH, *written_headers(200, location=True)],
         responses={200: PostOutput, **CHANGE_ERRORS},
     )
     def put(self, request: Request, post_id: int) -> Response:
@@ -122,7 +126,7 @@ class PostTagsApi(CommandApi):
 
 
 _TRANSITION_SCHEMA = {
-    "parameters": [IF_MATCH, IDEMPOTENCY_KEY],
+    "parameters": [IF_MATCH, IDEMPOTENCY_KEY, *written_headers(200, location=True, idempotent=True)],
     "responses": {200: PostOutput, **CHANGE_ERRORS, **errors(422)},
 }
 

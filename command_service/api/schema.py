@@ -9,7 +9,9 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
+from command_service.api.idempotency import REPLAYED_HEADER
 from command_service.api.serializers import ErrorOutput
+from events.consistency import TOKEN_HEADER
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -26,6 +28,36 @@ IDEMPOTENCY_KEY = OpenApiParameter(
         "(with `Idempotent-Replayed: true`) instead of writing again; the same key with another body is a 422."
     ),
 )
+
+
+def _response_header(name: str, description: str, status: int) -> OpenApiParameter:
+    return OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.HEADER, description=description, response=[status])
+
+
+def etag_header(status: int) -> OpenApiParameter:
+    """`ETag` on a `status` answer: the version it shows or wrote."""
+    return _response_header(
+        "ETag", 'The version of the aggregate as an entity tag, such as "3": send it back as `If-Match`.', status
+    )
+
+
+def written_headers(status: int, *, location: bool = False, idempotent: bool = False) -> list[OpenApiParameter]:
+    """The headers of a write's `status` answer (api/http.written_response; api/idempotency for the replay)."""
+    headers = [
+        etag_header(status),
+        _response_header(
+            TOKEN_HEADER,
+            "`type:id:version` of what was written (`post:12:3`): send it to the query API as `X-Consistency-Token` "
+            "to read this write.",
+            status,
+        ),
+    ]
+    if location:
+        headers.append(_response_header("Location", "The URL of the aggregate written.", status))
+    if idempotent:
+        replayed = "`true` when this answer replays an earlier one (Idempotency-Key)."
+        headers.append(_response_header(REPLAYED_HEADER, replayed, status))
+    return headers
 
 
 def errors(*codes: int) -> dict[int, type[ErrorOutput]]:
@@ -70,6 +102,28 @@ def partial_patch_bodies(result: dict[str, Any], generator: Any, request: Any, p
             ref = media.get("schema", {}).get("$ref", "")
             if ref.startswith("#/components/schemas/"):
                 components[ref.rsplit("/", 1)[1]]["minProperties"] = 1
+    return result
+
+
+TOO_LARGE = {
+    "description": "The body is over 1 MiB (refused before it is read).",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}},
+}
+NOT_JSON = {
+    "description": "The body is not `application/json`.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}},
+}
+
+
+def body_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """A postprocessing hook of drf-spectacular: any write may be sent a body over the limit (413, refused by
+    api/middleware before routing), and one that takes a body may be sent one that is not JSON (415)."""
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method in ("post", "put", "patch", "delete"):
+                operation["responses"].setdefault("413", copy.deepcopy(TOO_LARGE))
+            if "requestBody" in operation:
+                operation["responses"].setdefault("415", copy.deepcopy(NOT_JSON))
     return result
 
 

@@ -11,7 +11,7 @@ from rest_framework.reverse import reverse
 
 from command_service.api.http import CommandApi, detail_response, expected_version, require_actor, written_response
 from command_service.api.idempotency import idempotent
-from command_service.api.schema import IDEMPOTENCY_KEY, IF_MATCH, errors
+from command_service.api.schema import IDEMPOTENCY_KEY, IF_MATCH, errors, etag_header, written_headers
 from command_service.api.serializers import ErrorOutput, PartialInput, StrictInput, Text, UserOutput
 from command_service.api.throttles import DEFAULT_THROTTLES, RegisterAddressThrottle
 from command_service.services.users import user_profile_change, user_register
@@ -31,7 +31,7 @@ class UserRegisterApi(CommandApi):
     @extend_schema(
         operation_id="user_register",
         request=InputSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, *written_headers(201, location=True, idempotent=True)],
         responses={201: UserOutput, **errors(400, 409, 422)},
     )
     @idempotent
@@ -55,14 +55,16 @@ class UserDetailApi(CommandApi):
 
     permission_classes = [IsAuthenticatedOrReadOnly]  # anyone reads; changes need a token
 
-    @extend_schema(operation_id="user_detail", responses={200: UserOutput, 404: ErrorOutput})
+    @extend_schema(
+        operation_id="user_detail", parameters=[etag_header(200)], responses={200: UserOutput, 404: ErrorOutput}
+    )
     def get(self, request: Request, user_id: int) -> Response:
         return detail_response(UserOutput(self.queries.user_detail(user_id=user_id)).data)
 
     @extend_schema(
         operation_id="user_profile_change",
         request=InputSerializer,
-        parameters=[IF_MATCH],
+        parameters=[IF_MATCH, *written_headers(200)],
         responses={200: UserOutput, **errors(400, 401, 403, 404, 409, 412)},
     )
     def patch(self, request: Request, user_id: int) -> Response:

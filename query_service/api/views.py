@@ -9,10 +9,10 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from events.consistency import TOKEN_HEADER
+from events.consistency import STATUS_HEADER, TOKEN_HEADER
 from query_service.adapters import opensearch
 from query_service.api import serializers as params
-from query_service.api.reads import ReadApi
+from query_service.api.reads import FRESHNESS_HEADERS, ReadApi
 from query_service.search.authors import author_list
 from query_service.search.comments import comment_list
 from query_service.search.posts import post_is_public, post_search, tag_facets
@@ -27,6 +27,36 @@ TOKEN_PARAMETER = OpenApiParameter(
         "(a draft, a deleted comment) waits the whole time and answers `stale`, exactly like an unknown id."
     ),
 )
+
+
+FRESHNESS_MEANINGS = {
+    "last_event_at": "When the newest event the read models applied occurred (ISO 8601, UTC).",
+    "updated_at": "When the projector applied it (ISO 8601, UTC).",
+    "age_seconds": "Seconds from that event to its being applied: how far behind the writes the read models ran.",
+}
+ANSWER_HEADERS = [
+    OpenApiParameter(
+        STATUS_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, enum=["consistent", "stale"], response=[200],
+        description=f"With `{TOKEN_HEADER}` only: whether its version was searchable before the answer.",
+    ),
+    *(
+        OpenApiParameter(
+            header, OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
+            description=f"{FRESHNESS_MEANINGS[key]} Absent while the freshness is unknown.",
+        )
+        for key, header in FRESHNESS_HEADERS.items()
+    ),
+]  # fmt: skip
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error body (for the schema): a message, and the messages of each bad parameter."""
+
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+ERRORS = {400: ErrorSerializer, 503: ErrorSerializer}  # a bad parameter; the read models unreachable (Retry-After)
 
 
 class PageSerializer(serializers.Serializer):
@@ -60,7 +90,9 @@ class PostSearchApi(ReadApi):
     params_class = params.PostSearchParams
 
     @extend_schema(
-        operation_id="post_search", parameters=[params.PostSearchParams, TOKEN_PARAMETER], responses=PageSerializer
+        operation_id="post_search",
+        parameters=[params.PostSearchParams, TOKEN_PARAMETER, *ANSWER_HEADERS],
+        responses={200: PageSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
         values = self.validated(request)
@@ -81,8 +113,8 @@ class TagFacetListApi(ReadApi):
 
     @extend_schema(
         operation_id="post_tag_facets",
-        parameters=[params.TagFacetParams, TOKEN_PARAMETER],
-        responses=TagFacetsSerializer,
+        parameters=[params.TagFacetParams, TOKEN_PARAMETER, *ANSWER_HEADERS],
+        responses={200: TagFacetsSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
         values = self.validated(request)
@@ -97,8 +129,8 @@ class PostCommentListApi(ReadApi):
 
     @extend_schema(
         operation_id="post_comment_list",
-        parameters=[params.CommentListParams, TOKEN_PARAMETER],
-        responses=PageSerializer,
+        parameters=[params.CommentListParams, TOKEN_PARAMETER, *ANSWER_HEADERS],
+        responses={200: PageSerializer, 404: ErrorSerializer, **ERRORS},
     )
     def get(self, request: Request, post_id: int) -> Response:
         values = self.validated(request)
@@ -115,7 +147,9 @@ class AuthorListApi(ReadApi):
     params_class = params.AuthorListParams
 
     @extend_schema(
-        operation_id="author_list", parameters=[params.AuthorListParams, TOKEN_PARAMETER], responses=PageSerializer
+        operation_id="author_list",
+        parameters=[params.AuthorListParams, TOKEN_PARAMETER, *ANSWER_HEADERS],
+        responses={200: PageSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
         values = self.validated(request)
