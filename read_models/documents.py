@@ -11,6 +11,9 @@ from typing import Any
 
 PRIVATE_FIELDS = ("field_versions", "count_clock")  # projector bookkeeping, not part of a read model's document
 
+# Fields that hold a list of values (a mapping cannot say so: any OpenSearch field may hold one or many).
+LIST_VALUED_FIELDS = {"posts": ("tags",)}
+
 # Which read model and document field carry the version of each aggregate type (a consistency token's names).
 VERSION_FIELDS = {"post": ("posts", "post_version"), "comment": ("comments", "comment_version"),
                   "user": ("authors", "user_version")}  # fmt: skip

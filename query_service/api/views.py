@@ -59,15 +59,24 @@ class ErrorSerializer(serializers.Serializer):
 ERRORS = {400: ErrorSerializer, 503: ErrorSerializer}  # a bad parameter; the read models unreachable (Retry-After)
 
 
+class FreshnessSerializer(serializers.Serializer):
+    """How fresh the read models are (for the schema); null while unknown (search.freshness)."""
+
+    last_event_at = serializers.DateTimeField(help_text=FRESHNESS_MEANINGS["last_event_at"])
+    updated_at = serializers.DateTimeField(help_text=FRESHNESS_MEANINGS["updated_at"])
+    age_seconds = serializers.FloatField(help_text=FRESHNESS_MEANINGS["age_seconds"])
+    idle_seconds = serializers.FloatField(help_text="Seconds since the projector last applied an event.")
+
+
 class PageSerializer(serializers.Serializer):
-    """The envelope of every list (for the schema)."""
+    """The envelope of every list (for the schema; api/documents.py names each list's document type)."""
 
     results = serializers.ListField(child=serializers.DictField())
     next = serializers.URLField(allow_null=True)
     next_cursor = serializers.CharField(allow_null=True)
     total = serializers.IntegerField()
     total_is_exact = serializers.BooleanField()
-    freshness = serializers.DictField(allow_null=True)
+    freshness = FreshnessSerializer(allow_null=True)
 
 
 class TagCountSerializer(serializers.Serializer):
@@ -81,7 +90,7 @@ class TagFacetsSerializer(serializers.Serializer):
     """The tag facets answer (for the schema)."""
 
     results = TagCountSerializer(many=True)
-    freshness = serializers.DictField(allow_null=True)
+    freshness = FreshnessSerializer(allow_null=True)
 
 
 class PostSearchApi(ReadApi):

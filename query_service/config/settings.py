@@ -73,6 +73,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Each list's page names its document type, derived from the read-model mappings (api/documents.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "query_service.api.documents.typed_pages",
+    ],
 }
 
 # CORS: browsers on these origins may call the query API (comma-separated; empty: none).
