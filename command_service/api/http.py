@@ -23,7 +23,8 @@ from command_service.services.unit_of_work import EventContext, Written
 from events.consistency import TOKEN_HEADER, ConsistencyToken
 
 CORRELATION_HEADER = "X-Correlation-ID"
-_ETAG = re.compile(r'^(?:W/)?"(\d{1,12})"$')
+ETAG_PATTERN = r'^(?:W/)?"(\d{1,12})"$'  # one entity tag, as ETag sends it (the schema states it too)
+_ETAG = re.compile(ETAG_PATTERN)
 _CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 

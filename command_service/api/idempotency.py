@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +32,9 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEPT_HEADERS = ("ETag", "Location", TOKEN_HEADER)
 KEY_MAX = 255
+# Printable ASCII, no space at either end (a proxy may trim it): the one rule, checked here and stated in the schema.
+KEY_PATTERN = rf"^[!-~](?:[ -~]{{0,{KEY_MAX - 2}}}[!-~])?$"
+KEY_PROBLEM = f"must be 1 to {KEY_MAX} printable ASCII characters, no space at either end"
 
 type ViewMethod = Callable[..., Response]
 
@@ -71,8 +75,8 @@ def idempotent(view_method: ViewMethod) -> ViewMethod:
         key = request.headers.get(HEADER)
         if key is None:
             return view_method(view, request, *args, **kwargs)
-        if not 0 < len(key) <= KEY_MAX or not key.isprintable():
-            raise ValidationError({HEADER: [f"must be 1 to {KEY_MAX} printable characters"]})
+        if re.fullmatch(KEY_PATTERN, key) is None:
+            raise ValidationError({HEADER: [KEY_PROBLEM]})
         store = view.services.idempotency
         scope, fingerprint, now = _scope(request), _fingerprint(request), datetime.now(UTC)
         try:

@@ -9,7 +9,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
-from command_service.api.idempotency import REPLAYED_HEADER
+from command_service.api.http import ETAG_PATTERN
+from command_service.api.idempotency import KEY_PATTERN, REPLAYED_HEADER
 from command_service.api.serializers import ErrorOutput
 from events.consistency import TOKEN_HEADER
 
@@ -18,15 +19,17 @@ IF_MATCH = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description='The ETag of the version the change is based on, such as "3": 412 when it is no longer current.',
+    pattern=ETAG_PATTERN,
 )
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description=(
-        "1 to 255 printable characters. A retry with the same key and body replays the first response "
+        "1 to 255 printable ASCII characters. A retry with the same key and body replays the first response "
         "(with `Idempotent-Replayed: true`) instead of writing again; the same key with another body is a 422."
     ),
+    pattern=KEY_PATTERN,
 )
 
 
@@ -88,6 +91,19 @@ THROTTLED = {
     "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}},
 }
+
+
+def closed_request_bodies(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """A postprocessing hook of drf-spectacular: every request body refuses fields it does not declare
+    (serializers.StrictInput), so the schema says `additionalProperties: false`."""
+    components = result.get("components", {}).get("schemas", {})
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                ref = media.get("schema", {}).get("$ref", "")
+                if ref.startswith("#/components/schemas/"):
+                    components[ref.rsplit("/", 1)[1]]["additionalProperties"] = False
+    return result
 
 
 def partial_patch_bodies(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:

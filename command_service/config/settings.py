@@ -117,6 +117,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "command_service.api.schema.throttled_responses",
         "command_service.api.schema.partial_patch_bodies",
+        "command_service.api.schema.closed_request_bodies",
         "command_service.api.schema.body_responses",
     ],
 }

@@ -175,7 +175,7 @@ def test_a_failed_request_is_not_remembered(alice: Account) -> None:
     assert not fixed.has_header(REPLAYED)
 
 
-@pytest.mark.parametrize("key", ["k" * 256, "", "tab\there", "bell\x07"])
+@pytest.mark.parametrize("key", ["k" * 256, "", "tab\there", "bell\x07", "caf\u00e9", " leading", "trailing "])
 def test_an_invalid_key_is_400(alice: Account, key: str) -> None:
     before = outbox_count()
 
@@ -184,7 +184,7 @@ def test_an_invalid_key_is_400(alice: Account, key: str) -> None:
     )
 
     assert assert_error(response, 400, fields=("Idempotency-Key",))["fields"]["Idempotency-Key"] == [
-        "must be 1 to 255 printable characters"
+        "must be 1 to 255 printable ASCII characters, no space at either end"
     ]
     assert outbox_count() == before
     assert not Post.objects.exists()
