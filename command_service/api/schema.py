@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -86,66 +87,74 @@ class TokenScheme(OpenApiAuthenticationExtension):
         }
 
 
-THROTTLED = {
-    "description": "Too many requests of this kind from this caller: retry after `Retry-After` seconds.",
-    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}},
-}
+# Postprocessing hooks of drf-spectacular (settings' SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]): what every
+# operation of a kind shares, stated once here instead of on each view.
+
+WRITE_METHODS = ("post", "put", "patch", "delete")
+
+
+def _error_response(description: str, **extra: Any) -> dict[str, Any]:
+    """A response of the one error body (`ErrorOutput`)."""
+    return {"description": description, **extra,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}}}  # fmt: skip
+
+
+THROTTLED = _error_response(
+    "Too many requests of this kind from this caller: retry after `Retry-After` seconds.",
+    headers={"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
+)
+TOO_LARGE = _error_response("The body is over 1 MiB (refused before it is read).")
+NOT_JSON = _error_response("The body is not `application/json`.")
+
+
+def _operations(result: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(method, operation) of every operation of the schema."""
+    for operations in result.get("paths", {}).values():
+        yield from operations.items()
+
+
+def _body_schemas(result: dict[str, Any], operation: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The component schemas of an operation's request body (the serializer it is validated with)."""
+    components = result.get("components", {}).get("schemas", {})
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        ref = media.get("schema", {}).get("$ref", "")
+        if ref.startswith("#/components/schemas/"):
+            yield components[ref.rsplit("/", 1)[1]]
 
 
 def closed_request_bodies(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
-    """A postprocessing hook of drf-spectacular: every request body refuses fields it does not declare
-    (serializers.StrictInput), so the schema says `additionalProperties: false`."""
-    components = result.get("components", {}).get("schemas", {})
-    for operations in result.get("paths", {}).values():
-        for operation in operations.values():
-            for media in operation.get("requestBody", {}).get("content", {}).values():
-                ref = media.get("schema", {}).get("$ref", "")
-                if ref.startswith("#/components/schemas/"):
-                    components[ref.rsplit("/", 1)[1]]["additionalProperties"] = False
+    """Every request body refuses fields it does not declare (serializers.StrictInput): `additionalProperties:
+    false`."""
+    for _, operation in _operations(result):
+        for schema in _body_schemas(result, operation):
+            schema["additionalProperties"] = False
     return result
 
 
 def partial_patch_bodies(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
-    """A postprocessing hook of drf-spectacular: the body of every PATCH (serializers.PartialInput) has all fields
-    optional and needs at least one (`minProperties: 1`)."""
-    components = result.get("components", {}).get("schemas", {})
-    for operations in result.get("paths", {}).values():
-        body = operations.get("patch", {}).get("requestBody", {})
-        if body:
-            body["required"] = True
-        for media in body.get("content", {}).values():
-            ref = media.get("schema", {}).get("$ref", "")
-            if ref.startswith("#/components/schemas/"):
-                components[ref.rsplit("/", 1)[1]]["minProperties"] = 1
+    """The body of every PATCH (serializers.PartialInput) is required, its fields optional, one at least
+    (`minProperties: 1`)."""
+    for method, operation in _operations(result):
+        if method == "patch" and "requestBody" in operation:
+            operation["requestBody"]["required"] = True
+            for schema in _body_schemas(result, operation):
+                schema["minProperties"] = 1
     return result
 
 
-TOO_LARGE = {
-    "description": "The body is over 1 MiB (refused before it is read).",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}},
-}
-NOT_JSON = {
-    "description": "The body is not `application/json`.",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}},
-}
-
-
 def body_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
-    """A postprocessing hook of drf-spectacular: any write may be sent a body over the limit (413, refused by
-    api/middleware before routing), and one that takes a body may be sent one that is not JSON (415)."""
-    for operations in result.get("paths", {}).values():
-        for method, operation in operations.items():
-            if method in ("post", "put", "patch", "delete"):
-                operation["responses"].setdefault("413", copy.deepcopy(TOO_LARGE))
-            if "requestBody" in operation:
-                operation["responses"].setdefault("415", copy.deepcopy(NOT_JSON))
+    """Any write may be sent a body over the limit (413, refused by api/middleware before routing), and one that
+    takes a body may be sent one that is not JSON (415)."""
+    for method, operation in _operations(result):
+        if method in WRITE_METHODS:
+            operation["responses"].setdefault("413", copy.deepcopy(TOO_LARGE))
+        if "requestBody" in operation:
+            operation["responses"].setdefault("415", copy.deepcopy(NOT_JSON))
     return result
 
 
 def throttled_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
-    """A postprocessing hook of drf-spectacular: every operation may answer 429 (api/throttles.py)."""
-    for operations in result.get("paths", {}).values():
-        for operation in operations.values():
-            operation["responses"].setdefault("429", copy.deepcopy(THROTTLED))
+    """Every operation may answer 429 (api/throttles.py)."""
+    for _, operation in _operations(result):
+        operation["responses"].setdefault("429", copy.deepcopy(THROTTLED))
     return result
