@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from runtime.settings import SettingError
+from runtime.settings import SettingError, env_choice, env_flag, env_list, whole_number
 
 DEVELOPMENT = "development"
 PRODUCTION = "production"
@@ -24,8 +24,6 @@ SECRET_KEY_MIN_LENGTH = 50
 SECRET_KEY_MIN_UNIQUE_CHARACTERS = 5
 SECRET_KEY_INSECURE_PREFIX = "django-insecure-"
 HSTS_SECONDS_DEFAULT = 365 * 24 * 3600
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
 
 
 def deployment_env() -> str:
@@ -34,46 +32,7 @@ def deployment_env() -> str:
     Raises:
         SettingError: any other value.
     """
-    value = os.environ.get("DJANGO_ENV", "").strip().lower() or DEVELOPMENT
-    if value not in (DEVELOPMENT, PRODUCTION):
-        raise SettingError(f"DJANGO_ENV={value!r} must be {DEVELOPMENT!r} or {PRODUCTION!r}")
-    return value
-
-
-def is_production() -> bool:
-    """Whether `DJANGO_ENV` names the production profile."""
-    return deployment_env() == PRODUCTION
-
-
-def env_flag(env_var: str, default: bool) -> bool:
-    """A yes/no variable (1/0, true/false, yes/no, on/off); unset or empty is `default`.
-
-    Raises:
-        SettingError: any other value.
-    """
-    raw = os.environ.get(env_var, "").strip().lower()
-    if not raw:
-        return default
-    if raw not in _TRUE + _FALSE:
-        raise SettingError(f"{env_var}={raw!r} must be 1 or 0")
-    return raw in _TRUE
-
-
-def env_choice(env_var: str, choices: tuple[str, ...], default: str) -> str:
-    """A variable that takes one of `choices`; unset or empty is `default`.
-
-    Raises:
-        SettingError: any other value.
-    """
-    value = os.environ.get(env_var, "").strip().lower() or default
-    if value not in choices:
-        raise SettingError(f"{env_var}={value!r} must be one of {', '.join(choices)}")
-    return value
-
-
-def env_list(env_var: str, default: str = "") -> list[str]:
-    """A comma-separated variable as a list, blanks dropped."""
-    return [item.strip() for item in os.environ.get(env_var, default).split(",") if item.strip()]
+    return env_choice("DJANGO_ENV", (DEVELOPMENT, PRODUCTION), DEVELOPMENT)
 
 
 @dataclass(frozen=True)
@@ -134,15 +93,6 @@ def _production_secret_key() -> str:
     return secret_key
 
 
-def _hsts_seconds() -> int:
-    raw = os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "").strip()
-    if not raw:
-        return HSTS_SECONDS_DEFAULT
-    if not raw.isdigit():
-        raise SettingError(f"DJANGO_SECURE_HSTS_SECONDS={raw!r} must be a whole number of seconds (0: no HSTS)")
-    return int(raw)
-
-
 def _proxy_ssl_header() -> tuple[str, str] | None:
     """`DJANGO_SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto` (value `https`), or `Name=value`, as Django wants it."""
     raw = os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", "").strip()
@@ -160,7 +110,7 @@ def _security_settings(trusted_origins: list[str]) -> dict[str, Any]:
         "SECURE_SSL_REDIRECT": env_flag("DJANGO_SECURE_SSL_REDIRECT", True),
         "SECURE_REDIRECT_EXEMPT": [r"^health/$"],  # a load balancer's plain-HTTP liveness probe
         "SECURE_PROXY_SSL_HEADER": _proxy_ssl_header(),
-        "SECURE_HSTS_SECONDS": _hsts_seconds(),
+        "SECURE_HSTS_SECONDS": whole_number("DJANGO_SECURE_HSTS_SECONDS", HSTS_SECONDS_DEFAULT),  # 0: no HSTS
         "SECURE_HSTS_INCLUDE_SUBDOMAINS": env_flag("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True),
         "SECURE_HSTS_PRELOAD": env_flag("DJANGO_SECURE_HSTS_PRELOAD", True),
         "SECURE_CONTENT_TYPE_NOSNIFF": True,

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 class SettingError(ValueError):
@@ -87,7 +89,49 @@ def projector_group() -> str:
     return os.environ.get("PROJECTOR_GROUP", "projector")
 
 
-def _positive_int(env_var: str, default: int) -> int:
+def env_flag(env_var: str, default: bool) -> bool:
+    """A yes/no variable (1/0, true/false, yes/no, on/off); unset or empty is `default`.
+
+    Raises:
+        SettingError: any other value.
+    """
+    raw = os.environ.get(env_var, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in _TRUE + _FALSE:
+        raise SettingError(f"{env_var}={raw!r} must be 1 or 0")
+    return raw in _TRUE
+
+
+def env_choice(env_var: str, choices: tuple[str, ...], default: str) -> str:
+    """A variable that takes one of `choices`; unset or empty is `default`.
+
+    Raises:
+        SettingError: any other value.
+    """
+    value = os.environ.get(env_var, "").strip().lower() or default
+    if value not in choices:
+        raise SettingError(f"{env_var}={value!r} must be one of {', '.join(choices)}")
+    return value
+
+
+def env_list(env_var: str, default: str = "") -> list[str]:
+    """A comma-separated variable as a list, blanks dropped."""
+    return [item.strip() for item in os.environ.get(env_var, default).split(",") if item.strip()]
+
+
+def whole_number(env_var: str, default: int) -> int:
+    """A whole-number variable of 0 or more; unset or empty is `default` (raises SettingError naming it otherwise)."""
+    raw = os.environ.get(env_var, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise SettingError(f"{env_var}={raw!r} must be a whole number (0 or more)")
+    return int(raw)
+
+
+def positive_int(env_var: str, default: int) -> int:
+    """A whole-number variable above 0; unset or empty is `default` (raises SettingError naming it otherwise)."""
     raw = os.environ.get(env_var, "")
     if not raw:
         return default
@@ -102,23 +146,23 @@ def _positive_int(env_var: str, default: int) -> int:
 
 def notice_retention() -> int:
     """`NOTICE_RETENTION`: at most this many notices are kept in the stream (default 100,000)."""
-    return _positive_int("NOTICE_RETENTION", 100_000)
+    return positive_int("NOTICE_RETENTION", 100_000)
 
 
 def notice_max_age_seconds() -> int:
     """`NOTICE_MAX_AGE_SECONDS`: notices older than this are trimmed, and forgotten by redelivery's dedupe (1 day)."""
-    return _positive_int("NOTICE_MAX_AGE_SECONDS", 86_400)
+    return positive_int("NOTICE_MAX_AGE_SECONDS", 86_400)
 
 
 def notice_max_bytes() -> int:
     """`NOTICE_MAX_BYTES`: about how many bytes of encoded notices the stream keeps (default 256 MiB)."""
-    return _positive_int("NOTICE_MAX_BYTES", 256 * 1024 * 1024)
+    return positive_int("NOTICE_MAX_BYTES", 256 * 1024 * 1024)
 
 
 def notice_max_document_bytes() -> int:
     """`NOTICE_MAX_DOCUMENT_BYTES`: a notice's document encoding to more than this many bytes goes out without its
     large text fields (`read_models.notices.bounded_document`; default 32 KiB)."""
-    return _positive_int("NOTICE_MAX_DOCUMENT_BYTES", 32 * 1024)
+    return positive_int("NOTICE_MAX_DOCUMENT_BYTES", 32 * 1024)
 
 
 def redis_maxmemory() -> str:

@@ -13,7 +13,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from runtime.redis_clients import redis_timeouts
-from runtime.settings import SettingError, index_prefix, redis_url
+from runtime.settings import SettingError, index_prefix, positive_int, redis_url, whole_number
 
 # scope (api/throttles.py) -> (variable, default rate); a rate is N/s, N/min, N/hour or N/day, or "off".
 THROTTLE_RATES = {
@@ -54,12 +54,7 @@ def num_proxies() -> int:
     Raises:
         SettingError: a value that is not a whole number of 0 or more.
     """
-    raw = os.environ.get("NUM_PROXIES", "").strip()
-    if not raw:
-        return 0
-    if not raw.isdigit():
-        raise SettingError(f"NUM_PROXIES={raw!r} must be a whole number (0 or more)")
-    return int(raw)
+    return whole_number("NUM_PROXIES", 0)
 
 
 def throttle_cache() -> dict[str, Any]:
@@ -75,7 +70,4 @@ def throttle_cache() -> dict[str, Any]:
 
 def token_ttl_seconds() -> int:
     """`AUTH_TOKEN_TTL_SECONDS`: how long an API token is valid after sign-in (default 1 day)."""
-    raw = os.environ.get("AUTH_TOKEN_TTL_SECONDS", "").strip() or "86400"
-    if not raw.isdigit() or int(raw) <= 0:
-        raise SettingError(f"AUTH_TOKEN_TTL_SECONDS={raw!r} must be a positive whole number")
-    return int(raw)
+    return positive_int("AUTH_TOKEN_TTL_SECONDS", 86_400)

@@ -8,9 +8,9 @@ import dj_database_url
 
 from command_service.config import limits
 from command_service.domain import rules
-from runtime.deployment import django_profile, env_choice, env_flag
+from runtime.deployment import django_profile
 from runtime.logs import logging_config
-from runtime.settings import database_url
+from runtime.settings import database_url, env_choice, env_flag
 
 # DJANGO_ENV=production refuses unsafe values and turns on HTTPS, HSTS and secure cookies (runtime/deployment.py).
 _profile = django_profile(hosts_var="DJANGO_ALLOWED_HOSTS")

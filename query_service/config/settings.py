@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 
-from runtime.deployment import django_profile, env_flag
+from runtime.deployment import django_profile
 from runtime.logs import logging_config
 from runtime.redis_clients import redis_timeouts
-from runtime.settings import SettingError, projector_group, redis_url
+from runtime.settings import SettingError, env_flag, projector_group, redis_url
 
 # DJANGO_ENV=production refuses unsafe values and turns on HTTPS, HSTS and secure cookies (runtime/deployment.py).
 _profile = django_profile(hosts_var="QUERY_ALLOWED_HOSTS")
