@@ -145,6 +145,3 @@ class AnonReadThrottle(RedisRateThrottle):
         if request.method not in ("GET", "HEAD") or (user is not None and user.is_authenticated):
             return None
         return self.get_ident(request)
-
-
-DEFAULT_THROTTLES = (WriteUserThrottle, AnonReadThrottle)  # settings' DEFAULT_THROTTLE_CLASSES, in this order

@@ -8,19 +8,21 @@ from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.settings import api_settings
 
 from command_service.api.http import CommandApi, detail_response, expected_version, require_actor, written_response
 from command_service.api.idempotency import idempotent
 from command_service.api.schema import IDEMPOTENCY_KEY, IF_MATCH, errors, etag_header, written_headers
 from command_service.api.serializers import ErrorOutput, PartialInput, StrictInput, Text, UserOutput
-from command_service.api.throttles import DEFAULT_THROTTLES, RegisterAddressThrottle
+from command_service.api.throttles import RegisterAddressThrottle
 from command_service.services.users import user_profile_change, user_register
 
 
 class UserRegisterApi(CommandApi):
     """Create an account."""
 
-    throttle_classes = [RegisterAddressThrottle, *DEFAULT_THROTTLES]  # registrations per client address, too
+    # Registrations per client address, besides the throttles every view has (settings' DEFAULT_THROTTLE_CLASSES).
+    throttle_classes = [RegisterAddressThrottle, *api_settings.DEFAULT_THROTTLE_CLASSES]
 
     @extend_schema_serializer(component_name="UserRegister")
     class InputSerializer(StrictInput):
