@@ -7,6 +7,7 @@ another one (`dataclasses.replace(bootstrap(), unit_of_work=...)`).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +26,12 @@ class CommandService:
     unit_of_work: Callable[[EventContext], DjangoUnitOfWork]
     queries: DetailQueries
     idempotency: IdempotencyStore
+
+
+def unit_of_work_outside_a_request(actor_id: str | None) -> DjangoUnitOfWork:
+    """A unit of work for a change made outside the API (an admin action or form, `createsuperuser`): its events
+    carry a fresh correlation id and `actor_id` (the staff member; None for a command or a script)."""
+    return bootstrap().unit_of_work(EventContext(correlation_id=str(uuid.uuid4()), actor_id=actor_id))
 
 
 def bootstrap() -> CommandService:

@@ -13,7 +13,6 @@ every permission); `moderate` is that permission's name on the actions.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -22,10 +21,10 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.text import capfirst
 
-from command_service.bootstrap import bootstrap
+from command_service.bootstrap import unit_of_work_outside_a_request
 from command_service.domain.actors import Actor
 from command_service.domain.errors import DomainError
-from command_service.services.unit_of_work import EventContext, UnitOfWork, Written
+from command_service.services.unit_of_work import UnitOfWork, Written
 
 Action = Callable[[admin.ModelAdmin, HttpRequest, QuerySet], None]
 
@@ -37,8 +36,7 @@ def staff_actor(request: HttpRequest) -> Actor:
 
 def admin_unit_of_work(request: HttpRequest) -> UnitOfWork:
     """A unit of work whose events name the staff member as their actor (a fresh correlation id per change)."""
-    context = EventContext(correlation_id=str(uuid.uuid4()), actor_id=str(request.user.pk))
-    return bootstrap().unit_of_work(context)
+    return unit_of_work_outside_a_request(str(request.user.pk))
 
 
 def service_action(name: str, description: str, service: Callable[..., Written], *, id_argument: str) -> Action:

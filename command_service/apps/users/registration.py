@@ -7,15 +7,13 @@ transaction, after the service registered the account.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
 from command_service.apps.users.models import User as UserRow
-from command_service.bootstrap import bootstrap
+from command_service.bootstrap import unit_of_work_outside_a_request
 from command_service.domain.errors import DomainError
-from command_service.services.unit_of_work import EventContext
 from command_service.services.users import user_register
 
 # Fields carried by user events: only the services set them.
@@ -39,7 +37,7 @@ def register_user(
     """
     if given := EVENT_FIELDS & set(row_fields):
         raise ValueError(f"{sorted(given)} are set by the services' events, not at registration")
-    uow = bootstrap().unit_of_work(EventContext(correlation_id=str(uuid.uuid4()), actor_id=actor_id))
+    uow = unit_of_work_outside_a_request(actor_id)
     try:
         with uow.transaction():
             written = user_register(username=username, password=password or "", display_name=display_name, uow=uow)
