@@ -51,6 +51,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     position: str | None = None
     closing = False
     group: str | None = None
+    address = "unknown"  # the client address its connections are counted under (limits.client_address)
     leased = False
     keeper: asyncio.Task[None] | None = None
     subscribes: limits.SubscribeRate | None = None
@@ -75,6 +76,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         """Join the group first, so a later catch-up and the live messages overlap rather than leave a hole; a
         connection over its client's limit is closed at once."""
         self.subscribes = limits.SubscribeRate(settings.STREAM_MAX_SUBSCRIBES_PER_MINUTE)
+        self.address = limits.client_address(self.scope)
         if not await self._acquire():
             await self.accept()
             limit = settings.STREAM_MAX_CONNECTIONS_PER_CLIENT
@@ -192,8 +194,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def _acquire(self) -> bool:
         """Take this connection's lease among its client's; True when Redis cannot count."""
-        address = limits.client_address(self.scope)
-        limit = settings.STREAM_MAX_CONNECTIONS_PER_CLIENT
+        address, limit = self.address, settings.STREAM_MAX_CONNECTIONS_PER_CLIENT
         try:
             lease = settings.STREAM_CONNECTION_LEASE_SECONDS
             self.leased = await asyncio.to_thread(
@@ -209,7 +210,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _keep_alive(self) -> None:
         """Every third of the lease: renew it, and join the group again, so neither the group's expiry (a day) nor
         Redis evicting it when full ends live delivery for good (messages missed meanwhile close with a 4008)."""
-        address, lease = limits.client_address(self.scope), settings.STREAM_CONNECTION_LEASE_SECONDS
+        address, lease = self.address, settings.STREAM_CONNECTION_LEASE_SECONDS
         while not self.closing:
             await asyncio.sleep(lease / 3)
             try:
@@ -224,8 +225,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if self.leased:
             self.leased = False
             with contextlib.suppress(RedisError, OSError):
-                address = limits.client_address(self.scope)
-                await asyncio.to_thread(limits.lease_release, redis_client(), address, self.channel_name)
+                await asyncio.to_thread(limits.lease_release, redis_client(), self.address, self.channel_name)
 
     async def _leave(self) -> None:
         if self.keeper is not None:  # first, so that it cannot join the group again behind the discard

@@ -20,7 +20,6 @@ import redis
 
 from read_models.keys import stream_clients_key
 
-LEASE_SECONDS = 60  # the default of STREAM_CONNECTION_LEASE_SECONDS
 WINDOW_SECONDS = 60.0  # subscribe frames are counted over the last minute
 
 # KEYS: the client's set. ARGV: the connection's member, the limit (0: renew, never refuse), the lease in seconds.
@@ -46,13 +45,13 @@ def client_address(scope: dict) -> str:
     return str(client[0]) if client else "unknown"
 
 
-def lease_acquire(client: redis.Redis, address: str, member: str, limit: int, seconds: int = LEASE_SECONDS) -> bool:
+def lease_acquire(client: redis.Redis, address: str, member: str, limit: int, seconds: int) -> bool:
     """Take a lease of `seconds` for connection `member` of `address`; False when the address holds `limit` live
     leases."""
     return bool(client.eval(LEASE_SCRIPT, 1, stream_clients_key(address), member, limit, seconds))
 
 
-def lease_renew(client: redis.Redis, address: str, member: str, seconds: int = LEASE_SECONDS) -> None:
+def lease_renew(client: redis.Redis, address: str, member: str, seconds: int) -> None:
     """Extend the connection's lease to `seconds` from now (taking it again if it had lapsed)."""
     client.eval(LEASE_SCRIPT, 1, stream_clients_key(address), member, 0, seconds)
 

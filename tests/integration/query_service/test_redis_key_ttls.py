@@ -16,7 +16,6 @@ from django.core.cache.backends.redis import RedisCache
 
 from command_service.config.limits import throttle_cache
 from query_service.adapters import redis_client
-from query_service.stream.limits import LEASE_SECONDS
 from read_models.keys import (
     FRESHNESS_TTL_SECONDS,
     channel_group,
@@ -74,7 +73,7 @@ def test_the_fanout_position_has_none_and_the_channel_layer_and_connection_lease
     with fanout_thread():
         assert ttl(fanout_position_key()) == NO_TTL
         run(scenario)
-    assert 0 < seen["lease"] <= LEASE_SECONDS
+    assert 0 < seen["lease"] <= settings.STREAM_CONNECTION_LEASE_SECONDS
     assert all(value > 0 for value in seen["layer"].values()), seen["layer"]
 
 
