@@ -109,19 +109,19 @@ def notice_encode(
     bounded form when its JSON is over `max_document_bytes`: `bounded_document`)."""
     return {
         "event": encode(event),
-        "document": bounded_document(json.dumps(public_document(document)), max_document_bytes),
+        "document": bounded_document(public_document(document), max_document_bytes),
         "event_type": event.event_type,
     }
 
 
-def bounded_document(document_json: str, max_bytes: int) -> str:
-    """A document's JSON as a notice carries it: as is when at most `max_bytes` (UTF-8), else without the
+def bounded_document(document: dict[str, Any] | None, max_bytes: int) -> str:
+    """A document's JSON as a notice carries it: whole when at most `max_bytes` (UTF-8), else without the
     `LARGE_TEXT_FIELDS` it has, which its `OMITTED_FIELD` then lists (the rest of a document is bounded by the
     command side's limits)."""
-    if len(document_json.encode()) <= max_bytes:
+    document_json = json.dumps(document)
+    if document is None or len(document_json.encode()) <= max_bytes:
         return document_json
-    document = json.loads(document_json)
-    omitted = [name for name in LARGE_TEXT_FIELDS if name in document] if isinstance(document, dict) else []
+    omitted = [name for name in LARGE_TEXT_FIELDS if name in document]
     if not omitted:
         return document_json
     bounded = {key: value for key, value in document.items() if key not in omitted}
