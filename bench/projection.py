@@ -22,9 +22,10 @@ from kafka import KafkaProducer
 from opensearchpy import OpenSearch, helpers
 
 from bench.support import delete_namespace
+from events.consumer import EventReader
 from events.envelope import EventEnvelope, encode
 from events.topics import message_key, topic_for
-from projector.consumer.app import ProjectorConfig, bootstrap
+from projector.consumer.app import ProjectorConfig, bootstrap, group_consumer
 from projector.consumer.loop import ProjectorLoop
 from read_models.documents import public_document
 from read_models.indices import alias_of
@@ -122,6 +123,33 @@ def project(loop: ProjectorLoop, expected: int, budget: float) -> tuple[Progress
     except TimeoutError:
         return progress, False
     return progress, progress.n >= expected
+
+
+def read_floor(namespace: Namespace, expected: int, batch_size: int, budget: float) -> float:
+    """Seconds a consumer of a fresh group takes only to poll and read (decode) `expected` records: the floor.
+
+    It joins first (outside the clock), like `live_loop`; what it measures is what any projector built on
+    kafka-python and this event contract spends before writing anything.
+    """
+    consumer = group_consumer(f"{namespace.run}-floor", batch_size)
+    reader = EventReader()
+    try:
+        deadline = time.monotonic() + budget
+        while not consumer.assignment() and time.monotonic() < deadline:
+            consumer.poll(timeout_ms=100, max_records=1)  # joins; nothing read is counted (it is re-read below)
+        consumer.seek_to_beginning()
+        started = time.monotonic()
+        seen = 0
+        while seen < expected and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=500, max_records=batch_size).values():
+                for record in records:
+                    reader.read(record.value)
+                seen += len(records)
+        return time.monotonic() - started
+    finally:
+        consumer.close(autocommit=False)
+        group = f"{namespace.run}-floor"
+        delete_namespace(group, group, f"{group}-")  # only the group exists under this name
 
 
 def read_documents(client: OpenSearch, prefix: str) -> dict[str, dict[str, dict[str, Any]]]:

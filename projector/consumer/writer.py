@@ -44,6 +44,7 @@ from read_models.visibility import REMOVALS
 log = logging.getLogger(__name__)
 FANOUT_PAGE = 2000  # a rewrite reaching more documents runs as an update_by_query task
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
+TASK_POLL_SECONDS = 0.05
 T = TypeVar("T")
 
 
@@ -411,7 +412,9 @@ class Writer:
         polls = 0
         while not (status := self._call(lambda: self.client.tasks.get(task_id=task))).get("completed"):
             polls += 1
-            time.sleep(min(0.5, 0.01 * 2**polls))
+            # Most tasks end within a second: poll finely that long (a doubling wait overshot by up to half of it),
+            # then settle to a slower pace for the long ones.
+            time.sleep(TASK_POLL_SECONDS if polls * TASK_POLL_SECONDS < 2 else 0.5)
         try:  # the result is kept in the `.tasks` index once read: drop it (a failure only leaves a small document)
             self.client.delete(index=".tasks", id=task)
         except TransportError as exc:

@@ -9,6 +9,8 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
+from projector.consumer.app import wait_for_partitions
+
 PARTITIONS = 3
 
 
@@ -48,6 +50,8 @@ def _drain(consumer: KafkaConsumer, expected: int) -> list:
 def test_topic_has_the_partitions_it_was_created_with(kafka_bootstrap_servers: str, topic: str) -> None:
     consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap_servers)
     try:
+        # Creating a topic is asynchronous: the broker reports its partitions once their leaders are elected.
+        wait_for_partitions(consumer, [topic], timeout=30)
         assert consumer.partitions_for_topic(topic) == set(range(PARTITIONS))
     finally:
         consumer.close()
