@@ -45,7 +45,7 @@ class DjangoUsers:
             with transaction.atomic():  # the row itself: UserRow.objects.create_user is this service's front door
                 row = UserRow(
                     username=UserRow.normalize_username(user.username), display_name=user.display_name,
-                    version=user.version,
+                    version=user.version, announced=True,
                 )  # fmt: skip
                 row.set_password(password)
                 row.save()
@@ -82,7 +82,7 @@ class DjangoPosts:
         row = PostRow.objects.create(
             author_id=post.author_id, title=post.title, content=post.content, status=post.status,
             version=post.version, created_at=post.created_at, updated_at=post.updated_at,
-            published_at=post.published_at,
+            published_at=post.published_at, announced=True,
         )  # fmt: skip
         post.id = row.pk
         self._set_tags(row, post.tags)
@@ -123,7 +123,7 @@ class DjangoComments:
     def add(self, comment: Comment) -> None:
         row = CommentRow.objects.create(
             post_id=comment.post_id, author_id=comment.author_id, body=comment.body, version=comment.version,
-            created_at=comment.created_at, updated_at=comment.updated_at,
+            created_at=comment.created_at, updated_at=comment.updated_at, announced=True,
         )  # fmt: skip
         comment.id = row.pk
 

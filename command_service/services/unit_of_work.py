@@ -96,15 +96,19 @@ class UnitOfWork(ABC):
             self._now = datetime.now(UTC)
         return self._now
 
-    def record(self, payload: object, *, aggregate_version: int) -> Written:
-        """Put the event of a change into the outbox of this transaction; returns what it changed."""
+    def record(self, payload: object, *, aggregate_version: int, occurred_at: datetime | None = None) -> Written:
+        """Put the event of a change into the outbox of this transaction; returns what it changed.
+
+        `occurred_at` is this unit's time unless given: the backfill (services/backfill.py) stamps the events it
+        writes for an old row with the time of the row's last change, which the read models show as `updated_at`.
+        """
         envelope = EventEnvelope.create(
             payload,
             aggregate_version=aggregate_version,
             correlation_id=self.context.correlation_id,
             causation_id=self.context.causation_id,
             actor_id=self.context.actor_id,
-            occurred_at=self.now(),
+            occurred_at=self.now() if occurred_at is None else occurred_at,
         )
         self._add_to_outbox(envelope)
         spec = spec_of(payload)

@@ -14,6 +14,9 @@ class Comment(models.Model):
     body = models.TextField()
     is_deleted = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
+    # Whether its creation event was written: set by the service's own writes, False for rows inserted any other way
+    # (`backfill_events` emits their events, then sets it).
+    announced = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

@@ -34,6 +34,9 @@ class Post(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
     tags = models.ManyToManyField(Tag, related_name="posts", blank=True)
     version = models.PositiveIntegerField(default=1)
+    # Whether its creation event was written: set by the service's own writes, False for rows inserted any other way
+    # (`backfill_events` emits their events, then sets it).
+    announced = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     published_at = models.DateTimeField(null=True, blank=True)

@@ -46,6 +46,9 @@ class User(AbstractUser):
     avatar_url = models.URLField(max_length=500, blank=True, default="")
     bio = models.TextField(blank=True, default="")
     version = models.PositiveIntegerField(default=1)
+    # Whether its creation event was written: set by the service's own writes, False for rows inserted any other way
+    # (`backfill_events` emits their events, then sets it).
+    announced = models.BooleanField(default=False, db_default=False)
 
     objects = UserManager()
     REQUIRED_FIELDS = ["display_name"]  # asked by createsuperuser (DJANGO_SUPERUSER_DISPLAY_NAME with --noinput)
