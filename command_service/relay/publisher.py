@@ -29,6 +29,8 @@ class KafkaPublisher:
                 acks="all",
                 enable_idempotence=True,
                 max_in_flight_requests_per_connection=5,  # the idempotent producer keeps order up to 5
+                # publish() flushes right after handing a batch over, and a flush makes every record sendable at
+                # once: linger never delays a record, it only keeps a batch being handed over in few requests.
                 linger_ms=5,
                 max_block_ms=self.timeout_ms,
                 request_timeout_ms=self.timeout_ms,

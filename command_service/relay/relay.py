@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 
 from command_service.apps.outbox.models import OutboxEvent
 from command_service.relay.leases import ShardLeases
@@ -91,9 +91,9 @@ class OutboxRelay:
             log.info("published %d events", len(delivered), extra={"count": len(delivered)})
         return len(rows), len(delivered)
 
-    def _held_shards(self, now: datetime) -> list[int]:
-        """The leased shards, renewed every third of the lease's time to live rather than on every pass."""
-        if now - self._leases_renewed >= self.settings.lease_ttl / 3:
+    def _held_shards(self, now: datetime, due: timedelta | None = None) -> list[int]:
+        """The leased shards, renewed every third of the lease's time to live (or `due`) rather than on every pass."""
+        if now - self._leases_renewed >= (self.settings.lease_ttl / 3 if due is None else due):
             self._shards = self.leases.refresh(now)
             self._leases_renewed = now
         return self._shards
@@ -106,27 +106,34 @@ class OutboxRelay:
     def run(self, should_stop: Callable[[], bool]) -> None:
         """Loop until `should_stop()`: publish, back off while Kafka fails, wait for a wake-up when idle."""
         backoff = 0.0
+        check_connection = True
         try:
             while not should_stop():
-                close_old_connections()
-                reaches = {"postgres": True, "kafka": True}
+                if check_connection:  # after an idle wait or a failure; a woken pass goes straight to its rows
+                    close_old_connections()
+                check_connection = False
+                reaches = {"database": True, "kafka": True}
                 try:
                     pending, sent = self.run_once()
                     self._maybe_prune()
+                    if pending < self.settings.batch_size:  # about to wait: renew now, so a wake-up finds it done
+                        self._held_shards(datetime.now(UTC), due=self.settings.lease_ttl / 6)
                     reaches["kafka"] = sent >= pending
                 except Exception as error:
                     log.exception("relay pass failed")
                     pending, sent = 1, 0
-                    reaches["postgres" if isinstance(error, DatabaseError) else "kafka"] = False
+                    reaches["database" if isinstance(error, DatabaseError) else "kafka"] = False
                 if self.heartbeat is not None:
-                    self.heartbeat.beat(reaches, pending=pending)
+                    # which database the command service runs on ("PostgreSQL", "SQLite"), for the status page
+                    self.heartbeat.beat(reaches, pending=pending, database_engine=connection.display_name)
                 if pending and sent < pending:  # Kafka (or the database) failed: back off, then retry
                     backoff = min(max(backoff * 2, 0.5), self.settings.max_backoff)
                     time.sleep(backoff)
+                    check_connection = True
                     continue
                 backoff = 0.0
                 if pending < self.settings.batch_size:  # drained: wait for a commit's wake-up or the poll
-                    self.wake_up.wait(self.settings.poll_interval)
+                    check_connection = not self.wake_up.wait(self.settings.poll_interval)
         finally:
             self.leases.release_all()
             self.publisher.close()

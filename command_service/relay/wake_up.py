@@ -1,7 +1,9 @@
 """Waking the relay promptly after a commit: PostgreSQL's LISTEN/NOTIFY where there is one, plain sleep elsewhere.
 
 A notification is only a hint that something was committed; the relay polls anyway, so a lost notification (or a
-database without them, like SQLite) costs at most one poll interval.
+database without them, like SQLite) costs at most one poll interval. NOTIFYs sent in one transaction are delivered
+only when it commits, so a woken relay finds the committed rows; `wait` takes every notification queued by then at
+once, so a burst of commits costs one pass, not one pass each.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ log = logging.getLogger(__name__)
 
 
 class WakeUp(Protocol):
-    """Blocks until there may be work, or `timeout` seconds."""
+    """Blocks until there may be work, or `timeout` seconds; says whether a notification (not the timeout) ended it."""
 
-    def wait(self, timeout: float) -> None: ...
+    def wait(self, timeout: float) -> bool: ...
 
     def close(self) -> None: ...
 
@@ -29,8 +31,9 @@ class WakeUp(Protocol):
 class SleepWakeUp:
     """No notifications: just wait out the poll interval."""
 
-    def wait(self, timeout: float) -> None:
+    def wait(self, timeout: float) -> bool:
         time.sleep(timeout)
+        return False
 
     def close(self) -> None:
         pass
@@ -49,17 +52,21 @@ class PostgresWakeUp:
         )
         self._conn: psycopg.Connection | None = None
 
-    def wait(self, timeout: float) -> None:
+    def wait(self, timeout: float) -> bool:
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = psycopg.connect(self.conninfo, autocommit=True)
                 self._conn.execute(f"LISTEN {WAKE_UP_CHANNEL}")
-            for _ in self._conn.notifies(timeout=timeout, stop_after=1):
-                pass
+            woken = any(True for _ in self._conn.notifies(timeout=timeout, stop_after=1))
+            if woken:  # the others already queued (commits during the last pass) are served by the same next pass
+                for _ in self._conn.notifies(timeout=0):
+                    pass
+            return woken
         except psycopg.Error as exc:
             log.warning("wake-up connection failed, polling instead: %s", exc)
             self.close()
             time.sleep(timeout)
+            return False
 
     def close(self) -> None:
         if self._conn is not None:

@@ -28,6 +28,7 @@ from projector.consumer import metrics
 from projector.consumer.dead_letters import DeadLetterWriter, Origin
 from projector.consumer.holds import Holds
 from projector.consumer.notices import Notices
+from projector.consumer.tally import Tally
 from projector.consumer.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class ProjectorLoop:
         self.notices = notices
         self.settings = settings
         self.reader = EventReader()
+        self.tally = Tally()  # what the heartbeat reports of the batches since the last one
         self._refused = 0  # commits refused since the last accepted one
         self._first_refused_at = 0.0
 
@@ -171,6 +173,10 @@ class ProjectorLoop:
             self.notices.publish(applied)
         self.dead_letters.flush()
         self.consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()})
+        self.tally.batch(
+            ((tp.topic, len(records)) for tp, records in polled.items()),
+            ((context[item.event.event_id][1].topic, item.event.occurred_at) for item in applied),
+        )
         if applied:
             newest = max(item.event.occurred_at for item in applied)
             metrics.COMMIT_TO_SEARCHABLE.set((datetime.now(UTC) - newest).total_seconds())

@@ -33,6 +33,7 @@ from runtime.shutdown import StopRequested
 
 log = logging.getLogger("projector")
 VERIFY_LIMIT = 20  # mismatches listed per read model and kind unless --limit says otherwise
+CHARTED = ("lag", "events_per_second", "searchable_age_seconds")  # per topic, in the status page's charts
 
 
 def lag_by_topic(lag: dict[TopicPartition, int]) -> dict[str, int]:
@@ -51,7 +52,7 @@ def run(config: ProjectorConfig) -> int:
     stopping = StopRequested()
     print(f"projector group {config.group} running", flush=True)
     failures = 0
-    heartbeat = Heartbeat(loop.notices.client, f"projector {config.group} {os.getpid()}")
+    heartbeat = Heartbeat(loop.notices.client, f"projector {config.group} {os.getpid()}", charted=CHARTED)
     try:
         while not stopping:
             try:
@@ -60,7 +61,8 @@ def run(config: ProjectorConfig) -> int:
                 if heartbeat.due():  # lag is measured as often as it is reported
                     loop.notices.settle()  # an idle projector still marks notices it lost (a no-op otherwise)
                     lag = lag_by_topic(loop.update_lag())
-                    heartbeat.beat({"kafka": True, "opensearch": True}, lag=lag, **loop.holds.stats())
+                    tally = loop.tally.take(lag)
+                    heartbeat.beat({"kafka": True, "opensearch": True}, lag=lag, **tally, **loop.holds.stats())
             except Exception as error:  # an outage of OpenSearch, Redis or Kafka: the batch is read again after a pause
                 failures += 1
                 log.exception("batch failed (attempt %d); retrying", failures)

@@ -1,9 +1,11 @@
 """The system's status as the query service sees it: its own backing services, the other processes' heartbeats,
-the read models' lag and freshness, and the dead letters. Never a database connection: PostgreSQL's and Kafka's
-health come from the heartbeats of the processes that use them.
+the read models' lag and freshness, the dead letters, and charts of the last minutes. Never a database connection: the
+command database's health and engine (PostgreSQL or SQLite) and Kafka's come from the heartbeats of the processes that
+use them.
 
 Anonymous callers in production get a summary (each service up or down, each read model's lag and freshness, the
-dead-letter counts): no host names, pids, error text, aliases or topics. The full detail goes to a bearer of
+dead-letter counts, the command database's engine; the charts are numbers too): no host names, pids, error text,
+aliases or topics. The full detail goes to a bearer of
 `QUERY_STATUS_TOKEN`, and to anyone in development (`STATUS_DETAIL_PUBLIC`), where the status page shows it all."""
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import OpenSearchException
@@ -27,10 +30,11 @@ from rest_framework.views import APIView
 
 from events.topics import event_topics
 from query_service.adapters import opensearch, redis_client
+from query_service.api.status_charts import status_charts
 from query_service.search.freshness import freshness_read
 from query_service.search.gateway import alias
 from query_service.stream.routing import STREAM_PATH
-from runtime.heartbeats import heartbeats_read
+from runtime.heartbeats import INTERVAL_SECONDS, heartbeats_read
 
 # The read model each topic mainly feeds (comments also update posts' counts, users every embedded author).
 READ_MODEL_OF_AGGREGATE = {"user": "authors", "post": "posts", "comment": "comments"}
@@ -64,6 +68,18 @@ def _reported(heartbeats: dict[str, dict[str, Any]], service: str) -> dict[str, 
                                                           for name, ok in sorted(seen.items()))}  # fmt: skip
 
 
+def _database(heartbeats: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The command database's health and engine, as the relays report them (the newest report names the engine)."""
+    engines = sorted((beat["age_seconds"], beat["database_engine"]) for beat in heartbeats.values()
+                     if beat.get("database_engine"))  # fmt: skip
+    return {**_reported(heartbeats, "database"), "engine": engines[0][1] if engines else None}
+
+
+def read_model_of_topic() -> dict[str, str]:
+    """The read model each event topic mainly feeds, in the topics' order."""
+    return {spec.name: READ_MODEL_OF_AGGREGATE[aggregate] for aggregate, spec in event_topics().items()}
+
+
 def system_status(*, search: OpenSearch, cache: redis.Redis, group: str) -> dict[str, Any]:
     """Everything the status page shows, as plain data."""
     redis_health = _redis_health(cache)
@@ -90,7 +106,7 @@ def system_status(*, search: OpenSearch, cache: redis.Redis, group: str) -> dict
         "services": {
             "opensearch": _opensearch_health(search),
             "redis": redis_health,
-            "postgres": _reported(heartbeats, "postgres"),
+            "command_database": _database(heartbeats),
             "kafka": _reported(heartbeats, "kafka"),
         },
         "read_models": read_models,
@@ -106,7 +122,10 @@ def status_summary(full: dict[str, Any]) -> dict[str, Any]:
     """The public part of `system_status`: health, lag and freshness, dead-letter counts; no names or errors."""
     return {
         "detail": "summary",
-        "services": {name: {"ok": service["ok"]} for name, service in full["services"].items()},
+        "services": {
+            name: {key: service[key] for key in ("ok", "engine") if key in service}
+            for name, service in full["services"].items()
+        },
         "read_models": {
             name: {key: model[key] for key in SUMMARY_READ_MODEL_FIELDS} for name, model in full["read_models"].items()
         },
@@ -130,10 +149,28 @@ def status_detail_allowed(authorization: str) -> bool:
     raise PermissionDenied("not a valid status token")
 
 
+def _charts() -> list[dict[str, Any]]:
+    models = read_model_of_topic()
+    return status_charts(cache=redis_client(), group=settings.PROJECTOR_GROUP, read_model_of_topic=models)
+
+
 def status_page(request: HttpRequest) -> HttpResponse:
-    """The status page: plain HTML and a little JavaScript polling SystemStatusApi and reading the live stream."""
-    context = {"status_url": reverse("api:system-status"), "stream_path": STREAM_PATH}
+    """The status page: plain HTML with the charts, and a little JavaScript polling SystemStatusApi and the charts'
+    fragment and reading the live stream."""
+    context = {
+        "status_url": reverse("api:system-status"),
+        "charts_url": reverse("status-charts"),
+        "charts_refresh_ms": int(INTERVAL_SECONDS * 1000),  # a new sample arrives once per heartbeat
+        "stream_path": STREAM_PATH,
+        "charts": _charts(),
+    }
     return render(request, "query_service/status.html", context)
+
+
+@never_cache
+def status_charts_fragment(request: HttpRequest) -> HttpResponse:
+    """The status page's charts alone (server-rendered SVG), which the page fetches again every heartbeat."""
+    return render(request, "query_service/status_charts.html", {"charts": _charts()})
 
 
 class SystemStatusApi(APIView):
@@ -143,10 +180,10 @@ class SystemStatusApi(APIView):
         operation_id="system_status",
         responses=dict,
         description=(
-            "A summary (`detail: summary`: each service's `ok`, each read model's lag and freshness, the dead-letter "
-            "counts) for anonymous callers in production; the full detail (`detail: full`: service details, "
-            "aliases, topics, the processes' heartbeats) with `Authorization: Bearer <QUERY_STATUS_TOKEN>`, and "
-            "for anyone in development. A wrong token is a 403."
+            "A summary (`detail: summary`: each service's `ok` and the command database's `engine`, each read "
+            "model's lag and freshness, the dead-letter counts) for anonymous callers in production; the full detail "
+            "(`detail: full`: service details, aliases, topics, the processes' heartbeats) with "
+            "`Authorization: Bearer <QUERY_STATUS_TOKEN>`, and for anyone in development. A wrong token is a 403."
         ),
     )
     def get(self, request: Request) -> Response:

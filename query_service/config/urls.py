@@ -5,7 +5,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from query_service.api.status import status_page
+from query_service.api.status import status_charts_fragment, status_page
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -23,4 +23,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *(DOCS_ROUTES if settings.API_DOCS_ENABLED else []),
     path("health/", health, name="health"),
     path("status/", status_page, name="status-page"),
+    path("status/charts/", status_charts_fragment, name="status-charts"),
 ]

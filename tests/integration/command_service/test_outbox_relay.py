@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import threading
 import time
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +17,7 @@ from command_service.relay.publisher import KafkaPublisher
 from command_service.relay.relay import OutboxRelay, RelaySettings
 from command_service.relay.wake_up import SleepWakeUp
 from command_service.services import posts
+from events.envelope import decode, encode
 from tests.integration.command_service.conftest import (
     KafkaTail,
     Writer,
@@ -144,12 +147,58 @@ def test_a_commit_wakes_an_idle_relay_long_before_its_poll(writer: Writer, kafka
     author = writer.user()
     start_relay("--poll-interval", "3600")  # without a wake-up it would not look again for an hour
     wait_until_sent()
-    deadline = time.monotonic() + 30
-    while not _a_relay_listens():  # idle now, its wake-up connection LISTENing
+    _wait_until_a_relay_listens()
+    post_id = str(posts.post_create(actor=author, title="wake up", content="c", tags=[], uow=uow()).aggregate_id)
+    # The deadline is far above the wake-up's tens of milliseconds and far below the hour: only the commit's NOTIFY
+    # can have made the relay look again, so the event is in Kafka at all.
+    events = kafka_tail.read_until(lambda got: post_id in {e.aggregate_id for e in got}, timeout=60)
+    assert [e.event_type for e in events if e.aggregate_id == post_id] == ["post.created"]
+    wait_until_sent(timeout=60)
+
+
+def test_a_row_committed_without_a_notification_is_published_by_the_poll(
+    writer: Writer, kafka_tail: KafkaTail, start_relay
+) -> None:
+    author = writer.user()
+    template = OutboxEvent.objects.get(
+        aggregate_id=str(posts.post_create(actor=author, title="t", content="c", tags=[], uow=uow()).aggregate_id)
+    )
+    start_relay("--poll-interval", "1")
+    wait_until_sent()
+    _wait_until_a_relay_listens()
+    silent = _insert_without_notify(template)  # as if its NOTIFY had been lost: only the poll can find it
+    events = kafka_tail.read_until(lambda got: silent in {e.event_id for e in got}, timeout=60)
+    assert silent in {event.event_id for event in events}
+    wait_until_sent(timeout=60)
+
+
+def _insert_without_notify(template: OutboxEvent) -> str:
+    """An outbox row written straight through the ORM (the unit of work would NOTIFY): the template's event as the
+    aggregate's next version, with a new event id; returns that id."""
+    envelope = dataclasses.replace(
+        decode(bytes(template.payload)), event_id=str(uuid.uuid4()), aggregate_version=template.aggregate_version + 1
+    )
+    OutboxEvent.objects.create(
+        event_id=envelope.event_id,
+        event_type=template.event_type,
+        aggregate_type=template.aggregate_type,
+        aggregate_id=template.aggregate_id,
+        aggregate_version=envelope.aggregate_version,
+        topic=template.topic,
+        key=template.key,
+        shard=template.shard,
+        payload=encode(envelope),
+        created_at=datetime.now(UTC),
+    )
+    return envelope.event_id
+
+
+def _wait_until_a_relay_listens(timeout: float = 30) -> None:
+    """Until the relay is idle, its wake-up connection LISTENing for commits."""
+    deadline = time.monotonic() + timeout
+    while not _a_relay_listens():
         assert time.monotonic() < deadline, "the idle relay never LISTENed for commits"
         time.sleep(0.1)
-    posts.post_create(actor=author, title="wake up", content="c", tags=[], uow=uow())
-    wait_until_sent(timeout=60)  # sent at all: the relay was woken, its next poll is an hour away
 
 
 def _a_relay_listens() -> bool:

@@ -53,7 +53,7 @@ def test_writes_succeed_while_kafka_is_down_and_every_event_arrives_after(
         # The relay's own word that a pass ended after the writes with Kafka unreachable (not a pause that proves
         # nothing): it tried, and marked none of them sent.
         beat = _beat_after(redis.Redis.from_url(redis_url), f"relay {owner}", written)
-        assert beat["reaches"] == {"postgres": True, "kafka": False}
+        assert beat["reaches"] == {"database": True, "kafka": False}
         assert beat["pending"] > 0
         assert pending_count() == 20 * 3
         assert relay.poll() is None, "the relay must outlive a Kafka outage"
