@@ -8,7 +8,7 @@ RUN := $(UV) run --frozen
 PYTEST := $(RUN) python -m infra exec -- pytest
 
 .PHONY: help bootstrap install services services-down services-status run lint format schemas test test-unit test-api \
-	test-integration test-query test-e2e bench-command bench-projector bench-query bench-ryw \
+	test-integration test-query test-e2e bench bench-command bench-projector bench-query bench-ryw \
 	bench-stream bench-hot-author bench-searchable bench-rebuild bench-bounds demo
 
 help: ## list the targets
@@ -67,11 +67,15 @@ test-query: services ## the query service's tests (its own Django settings: no d
 test-e2e: services ## the whole system through its public HTTP and WebSocket APIs (`infra run` on PostgreSQL)
 	@$(PYTEST) tests/e2e
 
+bench: services ## every bench in turn at smaller sizes (`python -m bench --list`), then the report docs/benchmarks.md; exits 1 if any failed (ONLY="stream ryw")
+	@$(RUN) python -m infra exec -- python -m bench $(if $(ONLY),--only $(ONLY),)
+
 bench-bounds: install ## how fast the command API refuses 60,000 tags and 1 MiB bodies of every shape, in process on SQLite (SAMPLES=7)
 	@$(RUN) python -m bench.bounds --samples $(or $(SAMPLES),7)
 
-bench-command: services ## POST create with and without the outbox, and commit-to-Kafka latency
-	@$(RUN) python -m bench.command_write
+bench-command: services ## P3: POST create: outbox (relay stopped / running), without outbox, sync indexing; commit -> Kafka append at half the max rate (SAMPLES=3 SECONDS=10 PACED_SECONDS=20)
+	@$(RUN) python -m infra exec -- python -m bench.command_write --samples $(or $(SAMPLES),3) --seconds $(or $(SECONDS),10) \
+		--paced-seconds $(or $(PACED_SECONDS),20)
 
 bench-projector: services ## P4: live projector events/s on a realistic history vs a raw bulk of its final documents (POSTS=2000 SAMPLES=3)
 	@$(RUN) python -m infra exec -- python -m bench.projector_rate --posts $(or $(POSTS),2000) --samples $(or $(SAMPLES),3)
@@ -84,15 +88,17 @@ bench-rebuild: services ## P7: a full rebuild's build phase on a realistic histo
 	@$(RUN) python -m infra exec -- python -m bench.rebuild_rate --posts $(or $(POSTS),2000) --samples $(or $(SAMPLES),3) \
 		--budget $(or $(BUDGET),900)
 
-bench-query: services ## list/search p50/p99 of the query service vs the same list by the Django ORM (POSTS=100000)
-	@$(RUN) python -m infra exec -- python -m bench.query_read --posts $(or $(POSTS),100000)
+bench-query: services ## list/search p50/p99 of the query service vs the same list by the Django ORM (POSTS=100000 SAMPLES=3)
+	@$(RUN) python -m infra exec -- python -m bench.query_read --posts $(or $(POSTS),100000) --samples $(or $(SAMPLES),3)
 
-bench-ryw: services ## read-your-writes wait p50/p99 and stale count under a steady write load (RYW_SECONDS=20)
-	@$(RUN) python -m infra exec -- python -m bench.read_your_writes --seconds $(or $(RYW_SECONDS),20)
+bench-ryw: services ## read-your-writes wait p50/p99 and stale count under a steady write load (RYW_SECONDS=20 SAMPLES=3 READERS=16)
+	@$(RUN) python -m infra exec -- python -m bench.read_your_writes --seconds $(or $(RYW_SECONDS),20) \
+		--samples $(or $(SAMPLES),3) --readers $(or $(READERS),16)
 
 bench-searchable: services ## commit -> searchable p50/p99 at a steady write rate via the command API (SECONDS=30 SAMPLES=3 RATE=50)
 	@$(RUN) python -m infra exec -- python -m bench.commit_to_searchable --seconds $(or $(SECONDS),30) \
 		--samples $(or $(SAMPLES),3) --rate $(or $(RATE),50)
 
-bench-stream: services ## WebSocket delivery p50/p99 to 500 subscribers, notice written -> frame received (RATE=5)
-	@$(RUN) python -m infra exec -- python -m bench.stream_delivery --subscribers 500 --rate $(or $(RATE),5)
+bench-stream: services ## P8: WebSocket delivery p50/p99, notice written -> frame received (SUBSCRIBERS=1000 RATE=5 SAMPLES=3)
+	@$(RUN) python -m infra exec -- python -m bench.stream_delivery --subscribers $(or $(SUBSCRIBERS),1000) \
+		--rate $(or $(RATE),5) --samples $(or $(SAMPLES),3)

@@ -15,7 +15,8 @@ from events.types import AGGREGATE_TYPES
 TOKEN_HEADER = "X-Consistency-Token"
 STATUS_HEADER = "X-Consistency-Status"  # "consistent", or "stale" when the wait timed out
 TOKEN_FORMAT = f"<{'|'.join(AGGREGATE_TYPES)}>:<id>:<version>"
-_TOKEN = re.compile(rf"^({'|'.join(AGGREGATE_TYPES)}):([0-9]{{1,19}}):([0-9]{{1,12}})$")
+TOKEN_PATTERN = rf"^({'|'.join(AGGREGATE_TYPES)}):([0-9]{{1,19}}):([0-9]{{1,12}})$"  # the query API's schema states it
+_TOKEN = re.compile(TOKEN_PATTERN)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests are deterministic in `make test` (the same examples every run, so a red run is a real finding, not
+# a draw) and never timed (a deadline would be a timed assertion on a shared machine). `HYPOTHESIS_PROFILE=explore`
+# draws new examples, more of them, to look for what the fixed ones miss.
+settings.register_profile("default", deadline=None, derandomize=True, print_blob=True)
+settings.register_profile("explore", deadline=None, max_examples=1000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 QUERY_SETTINGS = "query_service.config.settings"

@@ -12,8 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from command_service.api import examples
 from command_service.api.schema import errors
-from command_service.api.serializers import StrictInput, Text
+from command_service.api.serializers import PASSWORD_RULES, StrictInput, Text
 from command_service.api.throttles import LoginAddressThrottle, LoginUsernameThrottle
 from command_service.apps.users.tokens import password_change, token_issue, token_revoke
 
@@ -39,7 +40,10 @@ class TokenObtainApi(APIView):
         expires_at = serializers.DateTimeField()
 
     @extend_schema(
-        operation_id="auth_token_obtain", request=InputSerializer, responses={200: OutputSerializer, **errors(400, 401)}
+        operation_id="auth_token_obtain",
+        request=InputSerializer,
+        responses={200: OutputSerializer, **errors(400, 401)},
+        examples=examples.TOKEN_OBTAIN,
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -71,7 +75,7 @@ class PasswordChangeApi(APIView):
     @extend_schema_serializer(component_name="PasswordChange")
     class InputSerializer(StrictInput):
         old_password = Text(write_only=True)
-        new_password = Text(write_only=True)
+        new_password = Text(write_only=True, rules=PASSWORD_RULES)
 
     @extend_schema(
         operation_id="auth_password_change", request=InputSerializer, responses={204: None, **errors(400, 401)}

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from command_service.api import examples
 from command_service.api.http import (
     CommandApi,
     actor_of,
@@ -19,7 +20,8 @@ from command_service.api.http import (
 )
 from command_service.api.idempotency import idempotent
 from command_service.api.schema import CHANGE_ERRORS, IDEMPOTENCY_KEY, IF_MATCH, errors, etag_header, written_headers
-from command_service.api.serializers import CommentOutput, ErrorOutput, PartialInput, StrictInput, Text
+from command_service.api.serializers import CommentOutput, ErrorOutput, PartialInput, StrictInput, Text, text_rules
+from command_service.domain import rules
 from command_service.services import comments
 
 
@@ -30,11 +32,12 @@ class CommentAddApi(CommandApi):
 
     @extend_schema_serializer(component_name="CommentAdd")
     class InputSerializer(StrictInput):
-        body = Text()
+        body = Text(rules=text_rules(rules.COMMENT_MAX))
 
     @extend_schema(
         operation_id="comment_add",
         request=InputSerializer,
+        examples=examples.COMMENT_ADD,
         parameters=[IDEMPOTENCY_KEY, *written_headers(201, location=True, idempotent=True)],
         responses={201: CommentOutput, **errors(400, 401, 404, 409, 422)},
     )
@@ -57,7 +60,7 @@ class CommentDetailApi(CommandApi):
 
     @extend_schema_serializer(component_name="CommentEdit")
     class InputSerializer(PartialInput):
-        body = Text()
+        body = Text(rules=text_rules(rules.COMMENT_MAX))
 
     permission_classes = [IsAuthenticatedOrReadOnly]  # anyone reads; changes need a token
 
@@ -71,6 +74,7 @@ class CommentDetailApi(CommandApi):
     @extend_schema(
         operation_id="comment_edit",
         request=InputSerializer,
+        examples=examples.COMMENT_EDIT,
         parameters=[IF_MATCH, *written_headers(200)],
         responses={200: CommentOutput, **CHANGE_ERRORS},
     )

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from command_service.api import examples
 from command_service.api.http import (
     CommandApi,
     actor_of,
@@ -19,9 +20,23 @@ from command_service.api.http import (
 )
 from command_service.api.idempotency import idempotent
 from command_service.api.schema import CHANGE_ERRORS, IDEMPOTENCY_KEY, IF_MATCH, errors, etag_header, written_headers
-from command_service.api.serializers import ErrorOutput, PartialInput, PostOutput, StrictInput, Tags, Text
+from command_service.api.serializers import (
+    ErrorOutput,
+    PartialInput,
+    PostOutput,
+    StrictInput,
+    Tags,
+    Text,
+    text_rules,
+)
+from command_service.domain import rules
 from command_service.services import posts
 from command_service.services.unit_of_work import Written
+
+TAGS_HELP = (
+    f"At most {rules.TAGS_MAX} distinct tags once trimmed and lower-cased (a list may repeat one: up to "
+    f"{rules.TAGS_INPUT_MAX} items are read)."
+)
 
 
 def _post_response(view: CommandApi, written: Written, *, status_code: int = 200) -> Response:
@@ -40,13 +55,14 @@ class PostCreateApi(CommandApi):
 
     @extend_schema_serializer(component_name="PostCreate")
     class InputSerializer(StrictInput):
-        title = Text()
-        content = Text()
-        tags = Tags(required=False, default=list)
+        title = Text(rules=text_rules(rules.TITLE_MAX))
+        content = Text(rules=text_rules(rules.CONTENT_MAX))
+        tags = Tags(required=False, default=list, help_text=TAGS_HELP)
 
     @extend_schema(
         operation_id="post_create",
         request=InputSerializer,
+        examples=examples.POST_CREATE,
         parameters=[IDEMPOTENCY_KEY, *written_headers(201, location=True, idempotent=True)],
         responses={201: PostOutput, **errors(400, 401, 422)},
     )
@@ -63,8 +79,8 @@ class PostDetailApi(CommandApi):
 
     @extend_schema_serializer(component_name="PostEdit")
     class InputSerializer(PartialInput):
-        title = Text(required=False)
-        content = Text(required=False)
+        title = Text(required=False, rules=text_rules(rules.TITLE_MAX))
+        content = Text(required=False, rules=text_rules(rules.CONTENT_MAX))
 
     permission_classes = [IsAuthenticatedOrReadOnly]  # anyone reads; changes need a token
 
@@ -77,6 +93,7 @@ class PostDetailApi(CommandApi):
     @extend_schema(
         operation_id="post_edit",
         request=InputSerializer,
+        examples=examples.POST_EDIT,
         parameters=[IF_MATCH, *written_headers(200, location=True)],
         responses={200: PostOutput, **CHANGE_ERRORS},
     )
@@ -107,11 +124,12 @@ class PostTagsApi(CommandApi):
 
     @extend_schema_serializer(component_name="PostTags")
     class InputSerializer(StrictInput):
-        tags = Tags()
+        tags = Tags(help_text=TAGS_HELP)
 
     @extend_schema(
         operation_id="post_tags_set",
         request=InputSerializer,
+        examples=examples.POST_TAGS,
         parameters=[IF_MATCH, *written_headers(200, location=True)],
         responses={200: PostOutput, **CHANGE_ERRORS},
     )
@@ -146,7 +164,11 @@ class _PostTransitionApi(CommandApi):
         return _post_response(self, written)
 
 
-@extend_schema_view(post=extend_schema(operation_id="post_publish", request=None, **_TRANSITION_SCHEMA))
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="post_publish", request=None, examples=examples.POST_PUBLISHED, **_TRANSITION_SCHEMA
+    )
+)
 class PostPublishApi(_PostTransitionApi):
     """Publish a draft (its author)."""
 

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
@@ -87,6 +87,16 @@ class TokenScheme(OpenApiAuthenticationExtension):
         }
 
 
+class TextField(OpenApiSerializerFieldExtension):
+    """A `serializers.Text` field in the schema: a string, with the rules the domain checks (`Text.schema_rules`)."""
+
+    target_class = "command_service.api.serializers.Text"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        return dict(self.target.schema_rules)
+
+
 # Postprocessing hooks of drf-spectacular (settings' SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]): what every
 # operation of a kind shares, stated once here instead of on each view.
 
@@ -157,4 +167,35 @@ def throttled_responses(result: dict[str, Any], generator: Any, request: Any, pu
     """Every operation may answer 429 (api/throttles.py)."""
     for _, operation in _operations(result):
         operation["responses"].setdefault("429", copy.deepcopy(THROTTLED))
+    return result
+
+
+# OpenAPI links: what a client does next with what a write answered, the id from its body and the version from its
+# ETag as If-Match (schemathesis's stateful phase follows them: create -> read -> change -> delete).
+POST_CHANGES = ("post_edit", "post_tags_set", "post_publish", "post_unpublish", "post_archive", "post_delete")
+COMMENT_CHANGES = ("comment_edit", "comment_delete")
+_POST_NEXT = ("post_detail", "comment_add", *POST_CHANGES)
+_COMMENT_NEXT = ("comment_detail", *COMMENT_CHANGES)
+# operation -> (its success status, the path parameter its body's `id` fills, the operations it links to)
+LINKS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "user_register": ("201", "user_id", ("user_detail", "user_profile_change")),
+    "user_profile_change": ("200", "user_id", ("user_detail", "user_profile_change")),
+    "post_create": ("201", "post_id", _POST_NEXT),
+    **{operation: ("200", "post_id", _POST_NEXT) for operation in POST_CHANGES if operation != "post_delete"},
+    "comment_add": ("201", "comment_id", _COMMENT_NEXT),
+    "comment_edit": ("200", "comment_id", _COMMENT_NEXT),
+}
+
+
+def response_links(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """The `links` of LINKS on each write's success: `id` into the next operation's path, `ETag` as its If-Match."""
+    by_id = {operation["operationId"]: operation for _, operation in _operations(result)}
+    for source, (status, parameter, targets) in LINKS.items():
+        links = {}
+        for target in targets:
+            parameters = {parameter: "$response.body#/id"}
+            if any(p["in"] == "header" and p["name"] == IF_MATCH.name for p in by_id[target].get("parameters", [])):
+                parameters[f"header.{IF_MATCH.name}"] = "$response.header.ETag"
+            links[target] = {"operationId": target, "parameters": parameters}
+        by_id[source]["responses"][status]["links"] = links
     return result

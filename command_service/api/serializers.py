@@ -6,6 +6,7 @@ import itertools
 import re
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
@@ -14,6 +15,8 @@ from command_service.domain.errors import FIELD_MESSAGES_MAX
 
 UNKNOWN_NAME_MAX = 64  # an unknown field's name is echoed in the error body cut to this many characters
 _SURROGATE = re.compile("[\ud800-\udfff]")
+NUL = r"\x00"  # no text holds it (PostgreSQL cannot store it): refused by Text, excluded by every text pattern
+_NUL = re.compile(NUL)
 
 
 def _unknown_fields(data: Any, known: set[str]) -> dict[str, list[str]]:
@@ -62,7 +65,7 @@ class AuthorOutput(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     display_name = serializers.CharField()
-    avatar_url = serializers.URLField(allow_null=True)
+    avatar_url = serializers.CharField(allow_null=True, help_text="An absolute http or https URL.")  # as checked
 
 
 class UserOutput(AuthorOutput):
@@ -114,29 +117,73 @@ def _no_surrogates(value: str) -> None:
         raise serializers.ValidationError(message, code=ProhibitSurrogateCharactersValidator.code)
 
 
-class Text(serializers.CharField):
-    """A JSON string and nothing else (DRF's CharField would turn 12 into "12"); the domain checks its rules."""
+def _no_nul(value: str) -> None:
+    """DRF's ProhibitNullCharactersValidator (same message), by the pattern the schema states (NUL)."""
+    if _NUL.search(value):
+        raise serializers.ValidationError(
+            ProhibitNullCharactersValidator.message, code=ProhibitNullCharactersValidator.code
+        )
 
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("trim_whitespace", False)
-        kwargs.setdefault("allow_blank", True)
+
+def text_pattern(*, must_have_one_not: str | None = None) -> str:
+    """The schema pattern of a text without NUL and, with `must_have_one_not` (a character class's inside, such as
+    rules.WHITESPACE), with at least one character outside that class (not blank; not only digits)."""
+    if must_have_one_not is None:
+        return f"^[^{NUL}]*$"
+    return f"^[^{NUL}]*[^{must_have_one_not}{NUL}][^{NUL}]*$"
+
+
+def text_rules(max_length: int, *, required: bool = True) -> dict[str, Any]:
+    """The schema of rules.check_text(max_length=..., required=...): at most `max_length` characters, not blank
+    when required."""
+    return {"maxLength": max_length, "pattern": text_pattern(must_have_one_not=rules.WHITESPACE if required else None)}
+
+
+USERNAME_RULES = {"pattern": rules.USERNAME_RE.pattern}  # rules.check_username
+PASSWORD_RULES = {  # rules.check_password's floor; the deployment's policy adds rules no schema states
+    "minLength": rules.PASSWORD_MIN,
+    "maxLength": rules.PASSWORD_MAX,
+    "pattern": text_pattern(must_have_one_not=rules.DIGIT),
+    "description": (
+        f"{rules.PASSWORD_MIN} to {rules.PASSWORD_MAX} characters, not only digits; and, under the deployment's "
+        "password rules, not a common password nor too like the username or display name."
+    ),
+}
+AVATAR_URL_RULES = {"maxLength": rules.AVATAR_URL_MAX, "pattern": f"^(?:{rules.AVATAR_URL})?$"}
+TAG_RULES = {"maxLength": rules.TAG_INPUT_MAX, "pattern": rules.TAG_INPUT_RE.pattern}  # rules.normalize_tags
+
+
+class Text(serializers.Field):
+    """A JSON string and nothing else (DRF's CharField would turn 12 into "12"), without NUL or lone surrogates; the
+    domain checks its other rules, blank or not included.
+
+    `rules` are what the domain checks, as JSON Schema keywords for the OpenAPI document only (api/schema.TextField
+    states them): the domain reports every broken rule of a request at once, in its own words. Not a CharField, so
+    that drf-spectacular does not add its own reading of `allow_blank` to them.
+    """
+
+    default_error_messages = {"invalid": serializers.CharField.default_error_messages["invalid"]}
+
+    def __init__(self, *, rules: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.validators = [
-            _no_surrogates if isinstance(validator, ProhibitSurrogateCharactersValidator) else validator
-            for validator in self.validators
-        ]
+        self.schema_rules = {"type": "string", "pattern": text_pattern(), **(rules or {})}
+        self.validators = [_no_nul, _no_surrogates]
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        return data
+
+    def to_representation(self, value: Any) -> str:
+        return value
 
 
 class Tags(serializers.ListField):
     """A list of tags as sent; one longer than rules.TAGS_INPUT_MAX is refused before any item is read."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("child", Text())
+        kwargs.setdefault("child", Text(rules=TAG_RULES))
+        kwargs.setdefault("max_length", rules.TAGS_INPUT_MAX)  # for the schema: the check below comes first
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> list[str]:

@@ -10,11 +10,23 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
 
+from command_service.api import examples
 from command_service.api.http import CommandApi, detail_response, expected_version, require_actor, written_response
 from command_service.api.idempotency import idempotent
 from command_service.api.schema import IDEMPOTENCY_KEY, IF_MATCH, errors, etag_header, written_headers
-from command_service.api.serializers import ErrorOutput, PartialInput, StrictInput, Text, UserOutput
+from command_service.api.serializers import (
+    AVATAR_URL_RULES,
+    PASSWORD_RULES,
+    USERNAME_RULES,
+    ErrorOutput,
+    PartialInput,
+    StrictInput,
+    Text,
+    UserOutput,
+    text_rules,
+)
 from command_service.api.throttles import RegisterAddressThrottle
+from command_service.domain import rules
 from command_service.services.users import user_profile_change, user_register
 
 
@@ -26,13 +38,14 @@ class UserRegisterApi(CommandApi):
 
     @extend_schema_serializer(component_name="UserRegister")
     class InputSerializer(StrictInput):
-        username = Text()
-        password = Text(write_only=True)
-        display_name = Text()
+        username = Text(rules=USERNAME_RULES)
+        password = Text(write_only=True, rules=PASSWORD_RULES)
+        display_name = Text(rules=text_rules(rules.DISPLAY_NAME_MAX))
 
     @extend_schema(
         operation_id="user_register",
         request=InputSerializer,
+        examples=examples.USER_REGISTER,
         parameters=[IDEMPOTENCY_KEY, *written_headers(201, location=True, idempotent=True)],
         responses={201: UserOutput, **errors(400, 409, 422)},
     )
@@ -51,9 +64,9 @@ class UserDetailApi(CommandApi):
 
     @extend_schema_serializer(component_name="UserProfileChange")
     class InputSerializer(PartialInput):
-        display_name = Text(required=False)
-        avatar_url = Text(required=False, allow_null=True)
-        bio = Text(required=False)
+        display_name = Text(required=False, rules=text_rules(rules.DISPLAY_NAME_MAX))
+        avatar_url = Text(required=False, allow_null=True, rules=AVATAR_URL_RULES)
+        bio = Text(required=False, rules=text_rules(rules.BIO_MAX, required=False))
 
     permission_classes = [IsAuthenticatedOrReadOnly]  # anyone reads; changes need a token
 
@@ -66,6 +79,7 @@ class UserDetailApi(CommandApi):
     @extend_schema(
         operation_id="user_profile_change",
         request=InputSerializer,
+        examples=examples.PROFILE_CHANGE,
         parameters=[IF_MATCH, *written_headers(200)],
         responses={200: UserOutput, **errors(400, 401, 403, 404, 409, 412)},
     )

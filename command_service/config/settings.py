@@ -119,6 +119,7 @@ SPECTACULAR_SETTINGS = {
         "command_service.api.schema.partial_patch_bodies",
         "command_service.api.schema.closed_request_bodies",
         "command_service.api.schema.body_responses",
+        "command_service.api.schema.response_links",
     ],
 }
 

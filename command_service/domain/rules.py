@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from command_service.domain.errors import FIELD_MESSAGES_MAX, ValidationFailed, not_shown
 
+# The patterns are also the API schema's (api/serializers.py states them in the OpenAPI document): each check below
+# uses them, so that the schema and the rule cannot disagree.
+# Character classes spelled out, since `\s` and `\d` differ between Python's re (Unicode) and ECMA-262's (the
+# schema's dialect). WHITESPACE is exactly what str.isspace() (and so str.strip()) counts as space.
+WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+DIGIT = "0-9"  # "only digits" means ASCII digits (the deployment's password policy judges the others)
+NOT_BLANK_RE = re.compile(f"[^{WHITESPACE}]")
+NOT_ONLY_DIGITS_RE = re.compile(f"[^{DIGIT}]")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{3,30}$")
-TAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+TAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")  # a tag as kept
+# A tag as sent: any case, spaces around it.
+TAG_INPUT_RE = re.compile(rf"^[{WHITESPACE}]*[A-Za-z0-9][A-Za-z0-9-]{{0,31}}[{WHITESPACE}]*$")
+# An absolute http(s) URL: scheme, a host part, then anything but spaces and control characters.
+AVATAR_URL = r"https?://[^\x00-\x20/?#]+(?:[/?#][^\x00-\x20]*)?"
+_AVATAR_URL_RE = re.compile(AVATAR_URL)
 TITLE_MAX = 200
 CONTENT_MAX = 100_000
 TAGS_MAX = 10
@@ -68,7 +80,7 @@ def check_text(errors: FieldErrors, field: str, value: str, *, max_length: int, 
     when required."""
     if len(value) > max_length:
         errors.add(field, f"must be at most {max_length} characters (got {len(value)})")
-    elif required and not value.strip():
+    elif required and not NOT_BLANK_RE.search(value):
         errors.add(field, "must not be blank")
 
 
@@ -91,7 +103,7 @@ def check_password(
         errors.add(field, f"must be at most {PASSWORD_MAX} characters")
     elif len(password) < PASSWORD_MIN:
         errors.add(field, f"must be at least {PASSWORD_MIN} characters")
-    elif password.isdigit():
+    elif not NOT_ONLY_DIGITS_RE.search(password):
         errors.add(field, "must not be only digits")
     elif policy is not None:
         for message in policy(password):
@@ -106,8 +118,7 @@ def check_avatar_url(errors: FieldErrors, url: str | None) -> None:
     if len(url) > AVATAR_URL_MAX:
         errors.add("avatar_url", f"must be at most {AVATAR_URL_MAX} characters")
         return
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if not _AVATAR_URL_RE.fullmatch(url):
         errors.add("avatar_url", "must be an absolute http or https URL")
 
 
@@ -131,11 +142,11 @@ def normalize_tags(errors: FieldErrors, tags: list[str]) -> tuple[str, ...]:
             errors.add_item("tags", f"a tag must be at most {TAG_INPUT_MAX} characters as sent (got {len(raw)})")
             continue
         tag = raw.strip().lower()
-        if not TAG_RE.match(tag):
+        if not TAG_INPUT_RE.fullmatch(raw):
             message = f"{tag!r} must be 1 to 32 lower-case letters, digits or hyphens, not starting with one"
             errors.add_item("tags", message)
         else:
-            normalized[tag] = None
+            normalized[tag] = None  # matches TAG_RE
     if len(normalized) > TAGS_MAX:
         errors.add("tags", f"at most {TAGS_MAX} tags (got {len(normalized)})")
     return tuple(normalized)

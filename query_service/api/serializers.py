@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from rest_framework import serializers
 
 from query_service.search.posts import SORTS, PostFilter
@@ -12,6 +13,17 @@ from query_service.search.posts import SORTS, PostFilter
 DATETIME_FORMATS = ["iso-8601", "%Y-%m-%d"]
 ID_PATTERN = r"^[0-9]{1,19}$"
 TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$"
+# Search text: anything but NUL (which OpenSearch cannot take); "" is no text at all (`allow_blank`).
+TEXT = RegexValidator(r"^[^\x00]+$", message=ProhibitNullCharactersValidator.message)
+
+
+class SearchText(serializers.CharField):
+    """An optional search text: "" is none; no NUL, checked by TEXT in place of DRF's own check, so that the schema
+    states it (drf-spectacular reads a RegexValidator's pattern)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, allow_blank=True, **kwargs)
+        self.validators = [TEXT if isinstance(v, ProhibitNullCharactersValidator) else v for v in self.validators]
 
 
 class StrictParams(serializers.Serializer):
@@ -24,13 +36,24 @@ class StrictParams(serializers.Serializer):
             raise serializers.ValidationError(
                 {name: [f"is not a parameter here (allowed: {allowed})"] for name in unknown}
             )
+        # DRF reads an empty optional query parameter as a missing one; the schema says what each one takes, so an
+        # empty value is refused where the schema does not allow it (`allow_blank`), as any other breach is.
+        empty = [
+            name for name, field in self.fields.items()
+            if data.get(name) == "" and not isinstance(field, serializers.ListField)
+            and not getattr(field, "allow_blank", False)
+        ]  # fmt: skip
+        if empty:
+            raise serializers.ValidationError({name: ["must not be empty (leave the parameter out)"] for name in empty})
         return super().to_internal_value(data)
 
 
 class PageParams(StrictParams):
     """A page of a list: the previous page's cursor and a page size (capped at PAGE_SIZE_MAX)."""
 
-    cursor = serializers.CharField(required=False, max_length=1024)
+    cursor = serializers.CharField(
+        required=False, max_length=1024, help_text="The `next_cursor` of the previous page, as this service issued it."
+    )
     page_size = serializers.IntegerField(required=False, min_value=1)
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
@@ -43,7 +66,7 @@ class PageParams(StrictParams):
 class PostFilterParams(StrictParams):
     """The filters of the posts list and of its tag facets."""
 
-    q = serializers.CharField(required=False, max_length=200, trim_whitespace=True)
+    q = SearchText(max_length=200)
     tag = serializers.ListField(
         child=serializers.RegexField(TAG_PATTERN, error_messages={"invalid": "is not a tag"}),
         required=False,
@@ -51,7 +74,9 @@ class PostFilterParams(StrictParams):
     )
     author = serializers.RegexField(ID_PATTERN, required=False, error_messages={"invalid": "must be a user id"})
     published_after = serializers.DateTimeField(required=False, input_formats=DATETIME_FORMATS)
-    published_before = serializers.DateTimeField(required=False, input_formats=DATETIME_FORMATS)
+    published_before = serializers.DateTimeField(
+        required=False, input_formats=DATETIME_FORMATS, help_text="Later than `published_after`, when both are given."
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         after, before = attrs.get("published_after"), attrs.get("published_before")
@@ -88,4 +113,4 @@ class CommentListParams(PageParams):
 class AuthorListParams(PageParams):
     """GET /authors/: optional text, a page."""
 
-    q = serializers.CharField(required=False, max_length=100, trim_whitespace=True)
+    q = SearchText(max_length=100)

@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from events.consistency import STATUS_HEADER, TOKEN_HEADER
+from events.consistency import STATUS_HEADER, TOKEN_HEADER, TOKEN_PATTERN
 from query_service.adapters import opensearch
 from query_service.api import serializers as params
 from query_service.api.reads import FRESHNESS_HEADERS, ReadApi
@@ -26,6 +26,7 @@ TOKEN_PARAMETER = OpenApiParameter(
         "searchable; `X-Consistency-Status` says `consistent` or `stale`. A token of content the lists do not show "
         "(a draft, a deleted comment) waits the whole time and answers `stale`, exactly like an unknown id."
     ),
+    pattern=TOKEN_PATTERN,
 )
 
 
@@ -162,5 +163,7 @@ class AuthorListApi(ReadApi):
     )
     def get(self, request: Request) -> Response:
         values = self.validated(request)
-        page = author_list(client=opensearch(), q=values.get("q"), cursor=values["cursor"], size=values["page_size"])
+        page = author_list(
+            client=opensearch(), q=values.get("q") or None, cursor=values["cursor"], size=values["page_size"]
+        )
         return self.page_response(request, page)

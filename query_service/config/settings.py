@@ -77,6 +77,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "query_service.api.documents.typed_pages",
+        "query_service.api.schema.anonymous_operations",
     ],
 }
 

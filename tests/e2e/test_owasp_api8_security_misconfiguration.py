@@ -195,7 +195,10 @@ def test_the_status_is_a_summary_for_anonymous_callers_and_whole_for_the_operato
     assert anonymous.status == 200
     assert set(summary) == {"detail", "services", "read_models", "dead_letters"}
     assert summary["detail"] == "summary"
-    assert all(set(service) == {"ok"} for service in summary["services"].values())
+    services = summary["services"]
+    assert all(set(service) == {"ok"} for name, service in services.items() if name != "command_database")
+    assert set(services["command_database"]) == {"ok", "engine"}  # a product name ("PostgreSQL"), never a host
+    assert services["command_database"]["engine"] in {"PostgreSQL", "SQLite", None}
     assert "api8-" not in anonymous.text  # no alias, topic, group or process name
     assert operator.status == 200
     assert operator.json()["detail"] == "full"

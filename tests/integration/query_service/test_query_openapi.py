@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,32 @@ def test_every_listed_document_is_what_its_typed_schema_says(
     assert answer["results"], answer
     jsonschema.validate(answer, page)
     assert set(answer["results"][0]) <= set(page["properties"]["results"]["items"]["properties"])
+
+
+@pytest.mark.parametrize(
+    ("route", "name"),
+    [("post-search", "page_size"), ("post-search", "cursor"), ("post-search", "author"),
+     ("post-tag-facets", "published_after"), ("author-list", "cursor")],
+)  # fmt: skip
+def test_an_empty_parameter_is_refused_as_the_document_says(get: Callable[..., Any], route: str, name: str) -> None:
+    """DRF would read `?page_size=` as no page size; the document says a page size is a number, so it is refused."""
+    refused = get(route, {name: ""})
+
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["fields"] == {name: ["must not be empty (leave the parameter out)"]}
+
+
+@pytest.mark.parametrize("route", ["post-search", "post-tag-facets", "author-list"])
+def test_an_empty_search_text_is_no_text_and_nul_is_refused(story: Story, get: Callable[..., Any], route: str) -> None:
+    story.post(story.register("ada"), "Searchable")
+    story.project()
+    from django.urls import reverse
+
+    operation = yaml.safe_load(SCHEMA_FILE.read_text())["paths"][reverse(f"api:{route}")]["get"]
+    [q] = [p["schema"] for p in operation["parameters"] if p["name"] == "q"]
+
+    assert get(route, {"q": ""}).status_code == 200
+    assert {"type": "string", "maxLength": 0} in q["oneOf"]  # the document allows it too
+    refused = get(route, {"q": "a\x00b"})
+    assert refused.status_code == 400
+    assert not re.search(q["oneOf"][0]["pattern"], "a\x00b")  # as the document says
