@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import shutil
-import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ SCRATCH = tempfile.mkdtemp(prefix="bench-bounds-")
 atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
 os.environ["DJANGO_SETTINGS_MODULE"] = "command_service.config.settings"
 os.environ["DATABASE_URL"] = f"sqlite:///{SCRATCH}/db.sqlite3"
+from bench.stats import machine_line, median  # noqa: E402
 from bench.support import THROTTLES_OFF  # noqa: E402  (one user sends every sample: no rate limit applies)
 
 os.environ.update(THROTTLES_OFF)
@@ -73,7 +73,7 @@ def _timed(run: Callable[[], Any], samples: int) -> list[float]:
 
 
 def _row(name: str, times: list[float], note: str = "") -> None:
-    print(f"  {name:<52} {min(times):8.2f} {statistics.median(times):8.2f} {max(times):8.2f}  {note}")
+    print(f"  {name:<52} {min(times):8.2f} {median(times):8.2f} {max(times):8.2f}  {note}")
 
 
 def _client() -> tuple[APIClient, int]:
@@ -113,7 +113,8 @@ def main() -> None:
     def body(**fields: Any) -> bytes:
         return json.dumps({**post, **fields}).encode()
 
-    print(f"command API, in process on SQLite, {args.samples} samples each (ms)")
+    print(machine_line("before"), flush=True)
+    print(f"command API, in process on SQLite, {args.samples} samples each (ms; median by nearest rank)")
     print(f"  {'case':<52} {'min':>8} {'median':>8} {'max':>8}  answer")
     api_cases = {
         "60,000 tags, create": ("POST", create, body(tags=[f"tag{n}" for n in range(60_000)]), 400),
@@ -137,6 +138,7 @@ def main() -> None:
             _row(f"{count:,} tags, linear (now)", linear)
             if count <= 5_000:  # the quadratic one takes seconds past this (23 s at 60,000)
                 _row(f"{count:,} tags, quadratic (before)", _timed(lambda tags=tags: _quadratic(tags), args.samples))
+    print(machine_line("after"))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ import http.client
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,7 @@ from pathlib import Path
 
 from opensearchpy import OpenSearch
 
+from bench.stats import Failures, machine_line, median, spread
 from bench.support import (
     base_env,
     delete_namespace,
@@ -157,8 +157,8 @@ def p50_by_part(writes: list[Write], parts: int = 3) -> list[float]:
 
 
 def medians(results: list[SampleResult]) -> dict[str, float]:
-    """The median of each figure across samples."""
-    return {f.name: statistics.median(getattr(r, f.name) for r in results) for f in fields(SampleResult)}
+    """The median (nearest rank, `bench.stats.median`) of each figure across samples."""
+    return {f.name: median(getattr(r, f.name) for r in results) for f in fields(SampleResult)}
 
 
 class Author:
@@ -440,6 +440,7 @@ def main() -> None:
     os.environ.update(names)  # for ensure_topics, the aliases searched here and the clean-up
     logs = Path(tempfile.mkdtemp(prefix="bench-searchable-"))
     config = ProjectorConfig.from_env()
+    print(machine_line("before"), flush=True)
     print(f"commit -> searchable benchmark {run}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores "
           f"shared by every service, process and this load generator; load average {os.getloadavg()[0]:.2f}\n"
           f"system: command service (gunicorn gthread 3 x 4) on a scratch PostgreSQL database, outbox relay, 1 "
@@ -480,9 +481,21 @@ def main() -> None:
     finally:
         delete_namespace(run, run, names["PROJECTOR_INDEX_PREFIX"])
     if not samples:
-        return
+        sys.exit("no sample ran")
     middle = medians([sample.result for sample in samples])
     print(sample_line(f"median of {len(samples)} samples", SampleResult(**middle)))
+    results = [sample.result for sample in samples]
+    print(f"    spread, median (min-max, n): commit -> searchable p50 "
+          f"{spread(r.p50_ms for r in results).text(unit='ms')}  p99 "
+          f"{spread(r.p99_ms for r in results).text(unit='ms')} | achieved "
+          f"{spread(r.achieved_rate for r in results).text(unit='writes/s')}")  # fmt: skip
+    failures = Failures()
+    for sample in samples:
+        failures.add("write refused", sample.errors[0] if sample.errors else "", count=len(sample.errors))
+        failures.add("write never searchable", count=sample.result.never)
+        first_poll_error = sample.poll_errors[0] if sample.poll_errors else ""
+        failures.add("search failed", first_poll_error, count=len(sample.poll_errors))
+    print(f"    {failures.text()}")
     if middle["achieved_rate"] < 0.95 * args.rate:
         print(f"    NOTE: the achieved rate is below the target {args.rate:g} writes/s: the command API (or the "
               "machine) did not keep up, so these are not the figures of a steady target rate")  # fmt: skip
@@ -494,6 +507,7 @@ def main() -> None:
         print(f"    {kind:<8} (all samples) commit -> searchable p50 {fmt_ms(p50)}  p99 {fmt_ms(p99)}  "
               f"max {fmt_ms(worst)} | API p50 {fmt_ms(api_p50)} p99 {fmt_ms(api_p99)}")  # fmt: skip
     print(f"(logs in {logs}; topics {run}.*, indices {run}-*, group {run} and the scratch database deleted)")
+    print(machine_line("after"))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ import argparse
 from opensearchpy import OpenSearch
 
 from bench.history import HOT_AUTHOR, hot_author_history
-from bench.projection import Namespace, dead_letters, live_loop, median, produce, project
+from bench.projection import Namespace, dead_letters, live_loop, produce, project
+from bench.stats import Failures, machine_line, spread
 from read_models.indices import alias_of
 from read_models.models import READ_MODELS
 from runtime.settings import opensearch_url
@@ -69,17 +70,21 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500, help="the live projector's batch (PROJECTOR_BATCH_SIZE)")
     parser.add_argument("--budget", type=float, default=120, help="seconds a sample may project comments for")
     args = parser.parse_args()
+    print(machine_line("before"), flush=True)
     setup, comments = hot_author_history(args.comments)
     window = max(1, round(args.comments * args.window / 100))
     print(f"P9 history: {len(setup)} setup events (2 users, {len(setup) // 2 - 1} posts), then {len(comments)} "
           f"comments by one author; windows of {window} comments; batch {args.batch}; budget {args.budget:.0f} s "
           f"a sample")  # fmt: skip
     results = [sample(n, setup, comments, window, args.batch, args.budget) for n in range(1, args.samples + 1)]
-    ratio = median([r for r, _ in results])
-    short = sum(not finished for _, finished in results)
-    print(f"median of {len(results)} samples: last / first {ratio:.3f} "
-          f"(P9 target >= {TARGET}: {'met' if ratio >= TARGET and not short else 'not met'})"
-          f"{f'; {short} samples ran out of time before the last comment' if short else ''}")  # fmt: skip
+    ratio = spread(r for r, _ in results)
+    failures = Failures()
+    failures.add("sample out of time before the last comment", count=sum(not finished for _, finished in results))
+    met = ratio.median >= TARGET and not failures.total
+    print(f"median of {len(results)} samples (min-max): last / first {ratio.text('.3f')} "
+          f"(P9 target >= {TARGET}: {'met' if met else 'not met'})")  # fmt: skip
+    print(failures.text())
+    print(machine_line("after"))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import statistics
 import time
 import uuid
 from collections.abc import Iterator
@@ -188,8 +187,3 @@ def dead_letters(client: OpenSearch, group: str) -> int:
         return 0
     client.indices.refresh(index=index)
     return int(client.count(index=index)["count"])
-
-
-def median(values: list[float]) -> float:
-    """The median, 0 for no values."""
-    return statistics.median(values) if values else 0.0

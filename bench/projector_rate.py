@@ -21,6 +21,7 @@ that runs out of time is reported as such and its rate is over what it reached. 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import Counter
 
 from opensearchpy import OpenSearch
@@ -30,13 +31,13 @@ from bench.projection import (
     Namespace,
     dead_letters,
     live_loop,
-    median,
     produce,
     project,
     raw_bulk,
     read_documents,
     read_floor,
 )
+from bench.stats import Failures, machine_line, spread
 from runtime.settings import opensearch_url
 
 TARGET = 0.6
@@ -83,6 +84,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=600, help="seconds a sample may project for")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    print(machine_line("before"), flush=True)
     recipe = Recipe(posts=args.posts, users=args.users or max(20, args.posts // 10), seed=args.seed)
     events = history(recipe)
     expected = expected_documents(events)
@@ -90,18 +92,36 @@ def main() -> None:
     print(f"P4 history: {recipe.posts} posts, {recipe.users} users (user 1 writes 1 comment in {recipe.hot_every}): "
           f"{len(events)} events ({types}); final documents: "
           f"{', '.join(f'{m} {len(d)}' for m, d in expected.items())}")  # fmt: skip
-    results = [r for n in range(1, args.samples + 1) if (r := sample(n, events, expected, args.batch, args.budget))]
+    failures = Failures()
+    results = []
+    for n in range(1, args.samples + 1):
+        if (result := sample(n, events, expected, args.batch, args.budget)) is None:
+            failures.add("sample out of time", f"sample {n}")
+            continue
+        failures.add("sample with wrong documents or held aggregates", f"sample {n}", count=int(not result["valid"]))
+        results.append(result)
+    print(closing(results, args.samples))
+    print(failures.text())
+    print(machine_line("after"))
     if not results:
-        print("no sample finished within its budget")
-        return
-    ratio = median([r["ratio"] for r in results])
-    print(f"median of {len(results)} samples: projector {median([r['rate'] for r in results]):.0f} events/s; raw bulk "
-          f"{median([r['docs_rate'] for r in results]):.0f} documents/s = "
-          f"{median([r['equivalent'] for r in results]):.0f} events-equivalent/s; ratio {ratio:.3f} "
-          f"(P4 target >= {TARGET}: {'met' if ratio >= TARGET else 'not met'}); polling and reading the events alone "
-          f"takes {median([r['floor'] for r in results]):.2f}x the bulk's time (the target allows {1 / TARGET:.2f}x "
-          f"for everything)"
-          f"{'' if all(r['valid'] for r in results) else '; WARNING: a sample projected wrong documents'}")  # fmt: skip
+        sys.exit(1)
+
+
+def closing(results: list[dict[str, float]], samples: int) -> str:
+    """The medians (with min-max spread) of the finished samples' figures, and whether P4's target is met."""
+    if not results:
+        return f"no sample of {samples} finished within its budget"
+    ratio = spread(r["ratio"] for r in results)
+    return (
+        f"median of {len(results)} of {samples} samples (min-max): projector "
+        f"{spread(r['rate'] for r in results).text('.0f', 'events/s')}; raw bulk "
+        f"{spread(r['docs_rate'] for r in results).text('.0f', 'documents/s')} = "
+        f"{spread(r['equivalent'] for r in results).text('.0f', 'events-equivalent/s')}; ratio {ratio.text('.3f')} "
+        f"(P4 target >= {TARGET}: {'met' if ratio.median >= TARGET else 'not met'}); polling and reading the events "
+        f"alone takes {spread(r['floor'] for r in results).text('.2f', 'x')} the bulk's time (the target allows "
+        f"{1 / TARGET:.2f}x for everything)"
+        f"{'' if all(r['valid'] for r in results) else '; WARNING: a sample projected wrong documents'}"
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ bench.query_read --posts 100000`). On a scratch PostgreSQL database it writes a 
 indices behind a private PROJECTOR_INDEX_PREFIX, then serves the query service (uvicorn, 2 workers, with the
 TCP_NODELAY fix of `query_service.serve`; two cases also on plain uvicorn, to show what its missing TCP_NODELAY
 costs) and, for comparison, an ORM list of the same posts (gunicorn gthread, 3 x 4, see `bench.orm_list`), and loads
-each case at a fixed concurrency with keep-alive connections, then with one client. It prints numbers only; every
+each case at a fixed concurrency with keep-alive connections, then with one client; `--samples` rounds over every
+case, then the median and spread of each figure per case, and the failed requests. It prints numbers only; every
 database, index and process it created is deleted or stopped at the end.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import sys
 import tempfile
@@ -29,6 +31,7 @@ from urllib.parse import urlencode
 from opensearchpy import OpenSearch
 
 from bench.read_data import DataSet, common_word, load_read_models, popular_tag, populate
+from bench.stats import Failures, machine_line, spread
 from bench.support import (
     base_env,
     free_port,
@@ -37,7 +40,6 @@ from bench.support import (
     process,
     run_load,
     scratch_database,
-    summary,
     wait_for_http,
 )
 from runtime.settings import opensearch_url
@@ -153,14 +155,56 @@ def measure(case: Case, workers: int, seconds: float, warmup: float) -> tuple[li
     return latencies, elapsed, errors[0]
 
 
-def measured(case: Case, args: argparse.Namespace) -> str:
+@dataclass(frozen=True)
+class Figures:
+    """One sample of a case: at the benchmark's concurrency, then alone; latencies in ms (NaN: no request done)."""
+
+    requests: int
+    rate: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    alone_p50_ms: float
+    alone_p99_ms: float
+    errors: int
+
+    def line(self) -> str:
+        """The sample's figures on a line."""
+        errors = f"  ERRORS {self.errors}" if self.errors else ""
+        return (
+            f"{self.requests:6d} requests  {self.rate:7.1f}/s  p50 {self.p50_ms:6.1f} ms  p90 {self.p90_ms:6.1f} ms  "
+            f"p99 {self.p99_ms:6.1f} ms  | alone: p50 {self.alone_p50_ms:5.1f} ms  p99 {self.alone_p99_ms:5.1f} ms"
+            f"{errors}"
+        )
+
+
+def ms_percentile(seconds: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) of durations in seconds, in ms; NaN for none."""
+    return percentile([value * 1000 for value in seconds], p) if seconds else math.nan
+
+
+def measured(case: Case, args: argparse.Namespace) -> Figures:
     """The case at the benchmark's concurrency, then alone (one client: the latency without queueing)."""
     latencies, elapsed, errors = measure(case, args.concurrency, args.seconds, args.warmup)
-    line = summary(latencies, elapsed) + (f"  ERRORS {errors}" if errors else "")
-    alone, _, errors = measure(case, 1, args.alone_seconds, 0.5)
-    ms = [value * 1000 for value in alone]
-    line += f"  | alone: p50 {percentile(ms, 50):5.1f} ms  p99 {percentile(ms, 99):5.1f} ms"
-    return line + (f"  ERRORS {errors}" if errors else "")
+    alone, _, alone_errors = measure(case, 1, args.alone_seconds, 0.5)
+    return Figures(
+        requests=len(latencies),
+        rate=len(latencies) / elapsed,
+        p50_ms=ms_percentile(latencies, 50),
+        p90_ms=ms_percentile(latencies, 90),
+        p99_ms=ms_percentile(latencies, 99),
+        alone_p50_ms=ms_percentile(alone, 50),
+        alone_p99_ms=ms_percentile(alone, 99),
+        errors=errors + alone_errors,
+    )
+
+
+def closing_line(samples: list[Figures]) -> str:
+    """A case's figures over its samples: median (min-max, n) of each."""
+    return (
+        f"{spread(f.rate for f in samples).text('.0f', '/s')}  p50 {spread(f.p50_ms for f in samples).text()}  "
+        f"p99 {spread(f.p99_ms for f in samples).text()}  | alone p50 {spread(f.alone_p50_ms for f in samples).text()}"
+    )
 
 
 def cases(query_port: int, stock_port: int, orm_port: int, deep: str, deep_pages: int) -> list[Case]:
@@ -188,8 +232,11 @@ def cases(query_port: int, stock_port: int, orm_port: int, deep: str, deep_pages
     ]  # fmt: skip
 
 
-def serve_and_load(db_url: str, prefix: str, args: argparse.Namespace, logs: Path) -> list[tuple[Case, str, str]]:
-    """Start the servers (query service fixed and stock, ORM), load every case in turn; [(case, answer, summary)]."""
+def serve_and_load(
+    db_url: str, prefix: str, args: argparse.Namespace, logs: Path
+) -> list[tuple[Case, str, list[Figures]]]:
+    """Start the servers (query service fixed and stock, ORM), load every case in turn, `--samples` rounds (every
+    case once a round, so drift hits every case alike); [(case, answer, its samples' figures)]."""
     query_port, stock_port, orm_port = free_port(), free_port(), free_port()
     query_env = base_env(PROJECTOR_INDEX_PREFIX=prefix)
     query_env.pop("DJANGO_SETTINGS_MODULE", None)
@@ -200,7 +247,6 @@ def serve_and_load(db_url: str, prefix: str, args: argparse.Namespace, logs: Pat
         sys.executable, "-m", "gunicorn", "command_service.config.wsgi:application", "--bind", f"127.0.0.1:{orm_port}",
         "--worker-class", "gthread", "--workers", "3", "--threads", "4", "--log-level", "warning",
     ]  # fmt: skip
-    results = []
     with (
         process([sys.executable, "-m", "query_service.serve", *uvicorn, "--port", str(query_port)], query_env,
                 logs / "uvicorn.log"),
@@ -211,10 +257,13 @@ def serve_and_load(db_url: str, prefix: str, args: argparse.Namespace, logs: Pat
         for port in (query_port, stock_port, orm_port):
             wait_for_http(port)
         deep = deep_cursor(query_port, args.deep_pages, 20)
-        for case in cases(query_port, stock_port, orm_port, deep, args.deep_pages):
-            line = measured(case, args)
-            results.append((case, describe(case), line))
-            say(f"  {case.label:<44} {line}  (load average {os.getloadavg()[0]:.1f})")
+        loaded = cases(query_port, stock_port, orm_port, deep, args.deep_pages)
+        results = [(case, describe(case), []) for case in loaded]
+        for n in range(1, args.samples + 1):
+            say(f"sample {n} of {args.samples}:")
+            for case, _, samples in results:
+                samples.append(figures := measured(case, args))
+                say(f"  {case.label:<44} {figures.line()}  (load average {os.getloadavg()[0]:.1f})")
     return results
 
 
@@ -227,7 +276,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--alone-seconds", type=float, default=3, help="then the case with one client, this long")
     parser.add_argument("--deep-pages", type=int, default=50, help="pages followed to reach the deep cursor")
+    parser.add_argument("--samples", type=int, default=3, help="rounds over every case (medians across them last)")
     args = parser.parse_args()
+    if args.samples < 1:
+        parser.error("--samples must be at least 1")
+    print(machine_line("before"), flush=True)
     run = f"benchq-{uuid.uuid4().hex[:6]}"
     prefix = f"{run}-"
     logs = Path(tempfile.mkdtemp(prefix="bench-query-"))
@@ -264,8 +317,15 @@ def main() -> None:
     print(f"\nwhat each case answers ({client.info()['version']['number']} OpenSearch, {data.published} published):")
     for case, answer, _ in results:
         print(f"  {case.label:<44} {case.path[:60]:<62} {answer}")
+    print(f"\nmedian (min-max, n) of {args.samples} samples per case, latencies in ms:")
+    failures = Failures()
+    for case, _, samples in results:
+        print(f"  {case.label:<44} {closing_line(samples)}")
+        failures.add(case.label.strip(), "non-200 or dropped connection", count=sum(f.errors for f in samples))
+    print(f"{failures.text()} (failed requests by case)")
     print(f"(logs in {logs}; total run {(datetime.now(UTC) - began).total_seconds():.0f} s; scratch database and "
           f"indices {prefix}* deleted)")  # fmt: skip
+    print(machine_line("after"))
 
 
 if __name__ == "__main__":

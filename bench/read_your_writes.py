@@ -8,7 +8,10 @@ outbox relay, the projector and the query service (uvicorn, 2 workers, with the 
 without pause; each reader thread creates and publishes a post of its own, then at once lists
 `/api/v1/posts/?author=<itself>` with the publish response's X-Consistency-Token, and records how long the answer
 took, its X-Consistency-Status and whether the post is in it; then the same list without the token (the plain
-query's cost under the same load). It prints numbers only; everything it created is deleted at the end.
+query's cost under the same load). `--samples` samples of `--seconds` each run on the same system; a sample's rates
+divide by its measured time (from the threads' start until the last finished its step), and the medians and spread
+across samples and every failed request come last. It prints numbers only; everything it created is deleted at the
+end.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import contextlib
 import http.client
 import json
+import math
 import os
 import sys
 import tempfile
@@ -28,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.stats import Failures, machine_line, spread
 from bench.support import (
     base_env,
     delete_namespace,
@@ -41,6 +46,13 @@ from bench.support import (
 )
 from events.topics import dead_letter_spec, ensure_topics
 from runtime.settings import kafka_bootstrap_servers
+
+# Reader threads by default. A reader's round is serial (create + publish, the list with the token, which waits for
+# the projector, then the plain list): 1.7-2.4 s a round on this 2-core machine under load (8 readers gave 4.1-4.7
+# token reads/s, 42-50 in a 10 s sample). A p99 by nearest rank is more than the maximum only past 100 reads, so 16
+# readers over the default 20 s (some 130-190 reads at that pace) rather than the former 2 (about 20, where p99, p90
+# and the maximum were the same one read); `line` says when a sample still has fewer than 100.
+READERS = 16
 
 POST = {"title": "Read your writes", "content": "A post written under load and read back at once. " * 20,
         "tags": ["bench", "ryw"]}  # fmt: skip
@@ -57,6 +69,12 @@ class Samples:
     missing: int = 0  # answered "consistent" but the post was not in the list
     freshness_ages: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    elapsed: float = 0.0  # seconds from the threads' start to the last one's end (what the rates divide by)
+
+    @property
+    def reads(self) -> int:
+        """Reads with the token done (each reader's write is also in `writes`)."""
+        return len(self.waits)
 
 
 class Client:
@@ -147,14 +165,73 @@ def reader(client: Client, stop: threading.Event, samples: Samples) -> None:
 
 
 def line(label: str, seconds: list[float]) -> str:
-    """`label: n, p50, p90, p99, max` in milliseconds."""
+    """`label: n, p50, p90, p99, max` in milliseconds (nearest rank; under 100 values the p99 is the max)."""
     if not seconds:
         return f"  {label:<46} no samples"
     ms = [value * 1000 for value in seconds]
+    few = " (n < 100: p99 = max)" if len(ms) < 100 else ""
     return (
         f"  {label:<46} n {len(ms):5d}  p50 {percentile(ms, 50):7.1f} ms  p90 {percentile(ms, 90):7.1f} ms  "
-        f"p99 {percentile(ms, 99):7.1f} ms  max {max(ms):7.1f} ms"
+        f"p99 {percentile(ms, 99):7.1f} ms  max {max(ms):7.1f} ms{few}"
     )
+
+
+def run_sample(clients: list[Client], writers: int, seconds: float) -> Samples:
+    """`writers` writer threads and a reader thread per other client for `seconds`; each thread finishes its current
+    step after the stop, so the sample's rates divide by the measured time from start to the last thread's end."""
+    samples = Samples()
+    stop = threading.Event()
+    threads = [threading.Thread(target=writer, args=(c, stop, samples)) for c in clients[:writers]]
+    threads += [threading.Thread(target=reader, args=(c, stop, samples)) for c in clients[writers:]]
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    stop.wait(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    samples.elapsed = time.monotonic() - began
+    return samples
+
+
+def report(n: int, samples: Samples, wait: float) -> None:
+    """One sample's lines."""
+    writes, elapsed = len(samples.writes), samples.elapsed
+    print(f"sample {n}: {elapsed:.1f} s measured, {writes} posts created+published = {writes / elapsed:.1f} posts/s "
+          f"({2 * writes / elapsed:.1f} events/s), {samples.reads} token reads = {samples.reads / elapsed:.1f}/s; "
+          f"wait bound {wait:.1f} s; load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    print(line("list with token (read-your-writes answer)", samples.waits))
+    print(f"  {'':<46} stale {samples.stale} of {samples.reads}; consistent but post absent {samples.missing}")
+    print(line("same list without token (plain query)", samples.plain))
+    print(line("create + publish (command API, all threads)", samples.writes))
+    print(line("projector freshness age seen by readers", samples.freshness_ages))
+    if samples.errors:
+        print(f"  {len(samples.errors)} errors, first: {samples.errors[0]}")
+
+
+def closing(runs: list[Samples]) -> list[str]:
+    """Medians (min-max, n) across the samples of each sample's figures, and the failures of all of them."""
+
+    def ms(values: list[float], p: float) -> float:
+        return percentile(values, p) * 1000 if values else math.nan
+
+    failures = Failures()
+    for run in runs:
+        for error in run.errors:
+            failures.add(error.partition(":")[0], error)
+        failures.add("consistent but post absent", count=run.missing)
+    return [
+        f"median (min-max, n) of {len(runs)} samples:",
+        f"  list with token   p50 {spread(ms(r.waits, 50) for r in runs).text(unit='ms')}  "
+        f"p99 {spread(ms(r.waits, 99) for r in runs).text(unit='ms')}  "
+        f"stale {spread(r.stale for r in runs).text('.0f')}",
+        f"  list without token p50 {spread(ms(r.plain, 50) for r in runs).text(unit='ms')}  "
+        f"p99 {spread(ms(r.plain, 99) for r in runs).text(unit='ms')}",
+        f"  load  {spread(len(r.writes) / r.elapsed for r in runs).text(unit='posts/s')}  "
+        f"{spread(r.reads / r.elapsed for r in runs).text(unit='token reads/s')}",
+        f"  list with token, every sample's reads pooled: {line('', [w for r in runs for w in r.waits]).strip()}",
+        f"  {failures.text()}",
+    ]
 
 
 def wait_until_projecting(client: Client, timeout: float = 60) -> float:
@@ -195,19 +272,24 @@ def system(env: dict[str, str], logs: Path) -> Iterator[tuple[int, int]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=20, help="length of the measured load")
+    parser.add_argument("--seconds", type=float, default=20, help="length of each sample's measured load")
+    parser.add_argument("--samples", type=int, default=3, help="samples on the same system (medians across them last)")
     parser.add_argument("--writers", type=int, default=4, help="threads creating and publishing without pause")
-    parser.add_argument("--readers", type=int, default=2, help="threads writing and reading their own writes")
+    parser.add_argument("--readers", type=int, default=READERS, help="threads writing and reading their own writes")
     parser.add_argument("--wait", type=float, default=2, help="QUERY_CONSISTENCY_WAIT_SECONDS of the query service")
     args = parser.parse_args()
+    if not (args.seconds > 0 and args.samples >= 1 and args.writers >= 0 and args.readers >= 1):
+        parser.error("--seconds, --samples and --readers must be positive, --writers not negative")
     run = f"benchryw-{uuid.uuid4().hex[:6]}"
     names = {"EVENTS_TOPIC_PREFIX": f"{run}.", "PROJECTOR_INDEX_PREFIX": f"{run}-", "PROJECTOR_GROUP": run}
     os.environ.update(names)  # for ensure_topics and the clean-up here
     logs = Path(tempfile.mkdtemp(prefix="bench-ryw-"))
     began = datetime.now(UTC)
-    print(f"read-your-writes benchmark {run}, {began:%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores shared by every "
-          f"service, process and this load generator; load average {os.getloadavg()[0]:.2f}", flush=True)  # fmt: skip
-    samples = Samples()
+    print(machine_line("before"))
+    print(f"read-your-writes benchmark {run}, {began:%Y-%m-%d %H:%M} UTC; the cores are shared by every service, "
+          f"process and this load generator; load: {args.writers} writer + {args.readers} reader threads, "
+          f"{args.samples} samples of {args.seconds:g} s", flush=True)  # fmt: skip
+    runs: list[Samples] = []
     try:
         ensure_topics(kafka_bootstrap_servers(), extra=[dead_letter_spec(run)])
         with scratch_database(run.replace("-", "_")) as db_url:
@@ -220,30 +302,17 @@ def main() -> None:
             with system(env, logs) as (command_port, query_port):
                 clients = [Client(command_port, query_port, f"ryw_{n}") for n in range(args.writers + args.readers)]
                 print(f"first write searchable after {wait_until_projecting(clients[-1]):.1f} s (projector start-up)")
-                stop = threading.Event()
-                threads = [threading.Thread(target=writer, args=(c, stop, samples)) for c in clients[: args.writers]]
-                threads += [threading.Thread(target=reader, args=(c, stop, samples)) for c in clients[args.writers :]]
-                for thread in threads:
-                    thread.start()
-                time.sleep(args.seconds)
-                stop.set()
-                for thread in threads:
-                    thread.join()
-                load_after = os.getloadavg()[0]
+                for n in range(1, args.samples + 1):
+                    runs.append(run_sample(clients, args.writers, args.seconds))
+                    report(n, runs[-1], args.wait)
     finally:
         delete_namespace(run, run, names["PROJECTOR_INDEX_PREFIX"])
-    print(f"load: {args.writers} writer + {args.readers} reader threads for {args.seconds:.0f} s, "
-          f"{len(samples.writes)} posts created+published = {len(samples.writes) / args.seconds:.1f} posts/s "
-          f"({2 * len(samples.writes) / args.seconds:.1f} events/s); wait bound {args.wait:.1f} s; "
-          f"load average at the end {load_after:.2f}")  # fmt: skip
-    print(line("list with token (read-your-writes answer)", samples.waits))
-    print(f"  {'':<46} stale {samples.stale} of {len(samples.waits)}; consistent but post absent {samples.missing}")
-    print(line("same list without token (plain query)", samples.plain))
-    print(line("create + publish (command API, all threads)", samples.writes))
-    print(line("projector freshness age seen by readers", samples.freshness_ages))
-    if samples.errors:
-        print(f"  {len(samples.errors)} errors, first: {samples.errors[0]}")
+    for text in closing(runs):
+        print(text)
     print(f"(logs in {logs}; topics {run}.*, indices {run}-*, group {run} and the scratch database deleted)")
+    print(machine_line("after"))
+    if not any(r.waits for r in runs):
+        sys.exit("no read-your-writes read succeeded")
 
 
 if __name__ == "__main__":

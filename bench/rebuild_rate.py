@@ -23,6 +23,7 @@ history) and in time: a build that runs past `--budget` seconds stops, and its s
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -30,7 +31,8 @@ from dataclasses import dataclass
 from opensearchpy import OpenSearch
 
 from bench.history import Recipe, expected_documents, history, mismatches
-from bench.projection import Namespace, dead_letters, median, produce, raw_bulk, read_documents
+from bench.projection import Namespace, dead_letters, produce, raw_bulk, read_documents
+from bench.stats import Failures, machine_line, spread
 from projector.consumer.app import ProjectorConfig, prepare
 from projector.operations.indices import create_indices, swap_aliases
 from projector.operations.rebuild import CatchUp, fill, fold_into
@@ -79,14 +81,15 @@ class Figures:
 
 
 def medians(samples: list[Figures]) -> str:
-    """The closing line: medians of the samples' figures and whether P7's target is met."""
-    ratio = median([s.ratio for s in samples])
+    """The closing line: medians (with min-max spread) of the samples' figures and whether P7's target is met."""
+    ratio = spread(s.ratio for s in samples)
     return (
-        f"median of {len(samples)} samples: rebuild wall time {median([s.build_seconds for s in samples]):.1f} s, "
-        f"{median([s.build_docs_rate for s in samples]):.0f} documents/s "
-        f"({median([s.build_events_rate for s in samples]):.0f} events/s); raw bulk "
-        f"{median([s.bulk_docs_rate for s in samples]):.0f} documents/s; ratio {ratio:.3f} "
-        f"(P7 target >= {TARGET}: {'met' if ratio >= TARGET else 'not met'})"
+        f"median of {len(samples)} samples (min-max): rebuild wall time "
+        f"{spread(s.build_seconds for s in samples).text('.1f', 's')}, "
+        f"{spread(s.build_docs_rate for s in samples).text('.0f', 'documents/s')} "
+        f"({spread(s.build_events_rate for s in samples).text('.0f', 'events/s')}); raw bulk "
+        f"{spread(s.bulk_docs_rate for s in samples).text('.0f', 'documents/s')}; ratio {ratio.text('.3f')} "
+        f"(P7 target >= {TARGET}: {'met' if ratio.median >= TARGET else 'not met'})"
     )
 
 
@@ -142,6 +145,7 @@ def main() -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.add_argument("--replay", action="store_true", help="replay the whole history (`rebuild(fold=False)`)")
     args = parser.parse_args()
+    print(machine_line("before"), flush=True)
     recipe = Recipe(posts=args.posts, users=args.users or max(20, args.posts // 10), seed=args.seed)
     events = history(recipe)
     expected = expected_documents(events)
@@ -149,13 +153,18 @@ def main() -> None:
     print(f"P7 history: {recipe.posts} posts, {recipe.users} users (user 1 writes 1 comment in {recipe.hot_every}): "
           f"{len(events)} events ({types}); final documents: "
           f"{', '.join(f'{m} {len(d)}' for m, d in expected.items())}")  # fmt: skip
-    results = []
+    results, failures = [], Failures()
     for n in range(1, args.samples + 1):
-        if (
-            figures := sample(n, events, expected, args.batch, args.budget, not args.no_progress, not args.replay)
-        ) is not None:
+        figures = sample(n, events, expected, args.batch, args.budget, not args.no_progress, not args.replay)
+        if figures is None:
+            failures.add("sample out of time", f"sample {n}")
+        else:
             results.append(figures)
-    print(medians(results) if results else "no sample finished within its budget")
+    print(medians(results) if results else f"no sample of {args.samples} finished within its budget")
+    print(failures.text())
+    print(machine_line("after"))
+    if not results:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,14 @@
-"""What the benchmarks share: a throwaway PostgreSQL database, server processes, percentiles, concurrent load, and
-the clean-up of a run's private namespace."""
+"""What the benchmarks share: a throwaway PostgreSQL database, server processes, concurrent load, and the clean-up
+of a run's private namespace. `percentile` is `bench.stats.percentile`, re-exported here for the benches that import
+it from this module."""
 
 from __future__ import annotations
 
 import contextlib
 import http.client
 import json
-import math
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 from opensearchpy import OpenSearch
 
+from bench.stats import percentile
 from infra.postgres.service import Postgres
 from runtime.redis_clients import redis_client
 from runtime.settings import kafka_bootstrap_servers, opensearch_url
@@ -97,12 +97,6 @@ def request_json(
     return response.status, json.loads(data) if data else {}
 
 
-def percentile(values: list[float], p: float) -> float:
-    """The p-th percentile (0-100) by the nearest-rank method."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
-
-
 def run_load(workers: int, seconds: float, one_request: Callable[[int], None]) -> tuple[list[float], float]:
     """Call `one_request(worker)` from `workers` threads for `seconds`; return latencies (s) and elapsed time."""
     latencies: list[float] = []
@@ -131,7 +125,7 @@ def summary(latencies: list[float], elapsed: float) -> str:
     """`N requests, X/s, p50 / p90 / p99 ms` for a list of latencies in seconds."""
     ms = [value * 1000 for value in latencies]
     return (
-        f"{len(ms):6d} requests  {len(ms) / elapsed:7.1f}/s  p50 {statistics.median(ms):6.1f} ms  "
+        f"{len(ms):6d} requests  {len(ms) / elapsed:7.1f}/s  p50 {percentile(ms, 50):6.1f} ms  "
         f"p90 {percentile(ms, 90):6.1f} ms  p99 {percentile(ms, 99):6.1f} ms"
     )
 

@@ -19,5 +19,5 @@ def test_the_ratio_is_the_bulk_seconds_over_the_build_seconds() -> None:
 def test_medians_say_whether_the_target_is_met() -> None:
     fast = [Figures(10, 10, seconds, 1.0) for seconds in (1.2, 1.5, 9.0)]
     assert "wall time 1.5 s" in medians(fast)
-    assert "ratio 0.667 (P7 target >= 0.6: met)" in medians(fast)
+    assert "ratio 0.667 (0.111-0.833, n=3) (P7 target >= 0.6: met)" in medians(fast)
     assert "not met" in medians([Figures(10, 10, 10.0, 1.0)])
