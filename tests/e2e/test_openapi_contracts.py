@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.support import free_port, scratch_database, wait_for_http
+from bench.support import free_port, manage, process, scratch_database, wait_for_http
 from command_service.config.limits import THROTTLE_RATES
 from tests.e2e.conftest import REPO_ROOT, System, eventually
 
@@ -65,23 +65,13 @@ def command_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
             PROJECTOR_INDEX_PREFIX=f"contracts-{run_id}-",
             **{variable: "off" for variable, _ in THROTTLE_RATES.values()},
         )
-        subprocess.run([sys.executable, "-m", "command_service", "migrate", "-v", "0"], cwd=REPO_ROOT, env=env,
-                       check=True, timeout=120)  # fmt: skip
+        manage(env, "migrate", "-v", "0")
         argv = [sys.executable, "-m", "gunicorn", "command_service.config.wsgi:application", "--bind",
                 f"127.0.0.1:{port}", "--worker-class", "gthread", "--workers", "3", "--threads", "4",
                 "--no-control-socket"]  # fmt: skip
-        with log.open("wb") as out:
-            proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
+        with process(argv, env, log):
             wait_for_http(port, "/health/", timeout=60)
             yield port
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -92,14 +82,9 @@ def query_api(system: System, tmp_path_factory: pytest.TempPathFactory) -> Itera
     env = {**system.env, "QUERY_CONSISTENCY_WAIT_SECONDS": "0.05"}
     argv = [sys.executable, "-m", "query_service.serve", "query_service.config.asgi:application", "--host", "127.0.0.1",
             "--port", str(port)]  # fmt: skip
-    with (tmp_path_factory.mktemp("contracts") / "query.log").open("wb") as out:
-        proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
+    with process(argv, env, tmp_path_factory.mktemp("contracts") / "query.log"):
         wait_for_http(port, "/health/", timeout=60)
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def _post(port: int, path: str, body: dict[str, str]) -> tuple[int, dict]:
