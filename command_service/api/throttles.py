@@ -7,6 +7,9 @@ Scopes (rates in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], from THROTTL
 - `write_user`: every POST, PATCH, PUT and DELETE of an authenticated user;
 - `anon_read`: anonymous GETs (the detail reads) per client address.
 
+The admin's sign-in form is behind the two login scopes too (`sign_in_throttled`), counted in the same counters, so
+a password cannot be guessed through /admin/login/ either.
+
 DRF runs every throttle in `APIView.initial`, before the handler: a throttled login never reaches the password hash.
 The client address is DRF's `get_ident` (REMOTE_ADDR, or X-Forwarded-For as NUM_PROXIES says).
 
@@ -17,14 +20,18 @@ scope whose rate is None is not counted at all.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import math
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import redis
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.http import HttpRequest, HttpResponse
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -100,7 +107,7 @@ class LoginUsernameThrottle(RedisRateThrottle):
     scope = "login_username"
 
     def identity(self, request: Request, view: APIView) -> str | None:
-        data: Any = request.data
+        data: Any = request.data if hasattr(request, "data") else request.POST  # the API's body, or the admin's form
         username = data.get("username") if isinstance(data, dict) else None
         return username.casefold() if isinstance(username, str) else None
 
@@ -145,3 +152,26 @@ class AnonReadThrottle(RedisRateThrottle):
         if request.method not in ("GET", "HEAD") or (user is not None and user.is_authenticated):
             return None
         return self.get_ident(request)
+
+
+def sign_in_throttled(login: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """`login`, a Django sign-in view (the admin's), behind the API sign-in's throttles: same scopes, same counters.
+
+    A refused POST answers 429 with `Retry-After` before the form is read or a password hashed; GETs pass.
+    """
+
+    @functools.wraps(login)
+    def throttled(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            throttles = (LoginUsernameThrottle(), LoginAddressThrottle())
+            waits = [throttle.wait() for throttle in throttles if not throttle.allow_request(request, None)]  # type: ignore[arg-type]
+            if waits:
+                retry_after = math.ceil(max(waits))
+                response = HttpResponse(
+                    f"Too many sign-in attempts: try again in {retry_after} s.\n", status=429, content_type="text/plain"
+                )
+                response["Retry-After"] = str(retry_after)
+                return response
+        return login(request, *args, **kwargs)
+
+    return throttled

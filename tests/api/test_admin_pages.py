@@ -13,6 +13,7 @@ from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from command_service.apps.outbox.models import RelayLease, RelayMember
@@ -70,3 +71,22 @@ def test_the_changelist_and_a_change_page_load(
     assert page.status_code == 200
     assert escape(str(row)) in page.content.decode()  # the page of that row, not an empty form
     assert anon.get(changelist).status_code == 302  # to the login page
+
+
+def test_api_tokens_are_listed_and_revoked_in_the_admin_never_minted_or_edited(
+    admin_client: Client, alice: Account, bob: Account
+) -> None:
+    token = AuthToken.objects.filter(user_id=bob.id).first()
+    assert token is not None  # bob's sign-in made it
+    change = reverse("admin:knox_authtoken_change", args=[token.pk])
+
+    assert admin_client.get(reverse("admin:knox_authtoken_add")).status_code == 403
+    assert admin_client.post(change, {"user": alice.id, "expiry": ""}).status_code == 403
+    assert AuthToken.objects.get(pk=token.pk).user_id == bob.id
+    profile = reverse("api:user-detail", args=[bob.id])
+    assert bob.client.patch(profile, {"bio": "before"}, format="json").status_code == 200
+
+    delete = reverse("admin:knox_authtoken_delete", args=[token.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 302
+    assert not AuthToken.objects.filter(pk=token.pk).exists()
+    assert bob.client.patch(profile, {"bio": "after"}, format="json").status_code == 401  # revoked

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import redis
 from django.contrib.auth.hashers import MD5PasswordHasher
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -213,3 +214,39 @@ def test_with_redis_hung_the_api_serves_after_the_socket_timeout(
 
     assert answers == [200, 200]
     assert any("anon_read not applied" in record.getMessage() for record in caplog.records)
+
+
+def _admin_sign_in(client: Client, username: str, password: str = "wrong password", **extra: str) -> Any:
+    return client.post(reverse("admin:login"), {"username": username, "password": password}, **extra)
+
+
+def test_the_admin_sign_in_form_is_limited_with_the_api_sign_in_in_the_same_counters(
+    anon: APIClient, staff: Account, throttle: Throttle, settings: Any
+) -> None:
+    throttle(login_username="3/min")
+    settings.PASSWORD_HASHERS = ["tests.api.test_throttling_api.CountingHasher"]
+    browser = Client()
+    assert _admin_sign_in(browser, "mod").status_code == 200  # the form again, with its error
+    assert _admin_sign_in(browser, "MOD").status_code == 200
+    assert_error(_login(anon, "mod"), 401)  # the API's attempt counts in the same window
+    hashed = CountingHasher.calls
+
+    refused = _admin_sign_in(browser, "mod", PASSWORD)  # the right password does not help now
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert_throttled(_login(anon, "mod", PASSWORD), 60)
+    assert CountingHasher.calls == hashed
+    assert "_auth_user_id" not in browser.session
+    assert browser.get(reverse("admin:login")).status_code == 200  # the form itself is still served
+
+
+def test_the_admin_sign_in_form_is_limited_per_client_address(staff: Account, throttle: Throttle) -> None:
+    throttle(login_address="2/min")
+    browser = Client()
+    assert _admin_sign_in(browser, "nobody1").status_code == 200
+    assert _admin_sign_in(browser, "nobody2").status_code == 200
+
+    assert _admin_sign_in(browser, "mod", PASSWORD).status_code == 429
+    signed_in = _admin_sign_in(Client(), "mod", PASSWORD, REMOTE_ADDR="10.0.0.3")
+    assert signed_in.status_code == 302  # staff from another address sign in
+    assert signed_in.wsgi_request.user.is_authenticated

@@ -17,8 +17,9 @@ from django.contrib.auth.forms import AdminPasswordChangeForm, UserCreationForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from knox.models import AuthToken
 
-from command_service.apps.admin_actions import ModerationMixin, service_action
+from command_service.apps.admin_actions import ModerationMixin, ReadOnlyAdmin, service_action
 from command_service.apps.users.models import User
 from command_service.apps.users.registration import register_user
 from command_service.apps.users.tokens import tokens_revoke_all
@@ -109,3 +110,19 @@ class ContentUserAdmin(ModerationMixin, UserAdmin):
         ]  # fmt: skip
         if columns:
             obj.save(update_fields=columns)
+
+
+# knox registers an editable page of its own, on which staff could mint a token that never expires for any user and
+# then write as them. Tokens are issued by sign-in only; here they are listed and revoked (deleted), never made.
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """API tokens: listed and revoked here; only `POST /api/v1/auth/token/` issues one."""
+
+    list_display = ("token_key", "user", "created", "expiry")
+    search_fields = ("user__username", "token_key")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
