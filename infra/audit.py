@@ -5,6 +5,9 @@ pip-audit asks PyPI's per-version JSON API for each package's known vulnerabilit
 nothing; so one locked package's entry is probed first, for a few seconds at most, and when it does not answer the
 audit is skipped with one loud line instead of failing the lint. When it answers, the audit runs with `--strict`
 and fails on a vulnerability that has a fixed version (one without a fix is printed, since no upgrade can help).
+
+`AUDIT_REQUIRED=1` turns the skip into a failure: set it in a CI whose network reaches PyPI, so that an audit that
+could not run is never taken for one that passed.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from runtime.settings import REPO_ROOT
+from runtime.settings import REPO_ROOT, env_flag
 
 PYPI_JSON = "https://pypi.org/pypi"
 PROBE_TIMEOUT = 3.0  # seconds for the whole probe, name resolution included
@@ -117,15 +120,22 @@ def audit(requirements: str) -> int:
     return 1 if findings else 0
 
 
+def skipped(reason: str, *, required: bool) -> int:
+    """Say loudly that no dependency was audited and why; the lint's exit code: 1 when the audit is required."""
+    verdict = "FAILED (AUDIT_REQUIRED=1)" if required else "SKIPPED"
+    print(f"!!! pip-audit {verdict}: its vulnerability service cannot answer here ({reason}); "
+          "no dependency was audited", file=sys.stderr)  # fmt: skip
+    return 1 if required else 0
+
+
 def main() -> int:
     """Probe the service, then audit or say loudly why not."""
+    required = env_flag("AUDIT_REQUIRED", False)
     requirements = locked_requirements()
     name, version = first_pin(requirements)
     reason = probe(name, version)
     if reason is not None:
-        print(f"!!! pip-audit SKIPPED: its vulnerability service cannot answer here ({reason}); "
-              "no dependency was audited", file=sys.stderr)  # fmt: skip
-        return 0
+        return skipped(reason, required=required)
     return audit(requirements)
 
 

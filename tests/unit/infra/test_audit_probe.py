@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from infra.audit import first_pin, fixable, probe, unfixable
+from infra.audit import first_pin, fixable, probe, skipped, unfixable
 
 
 @pytest.fixture
@@ -105,3 +105,14 @@ def test_only_findings_with_a_fixed_version_fail_the_audit() -> None:
     assert fixable(report) == ["django 6.1.3: PYSEC-1 (fixed in 6.1.4)"]
     assert unfixable(report) == ["django 6.1.3: GHSA-2 (no fixed version yet)"]
     assert fixable({"dependencies": [{"name": "redis", "version": "6.0.0", "vulns": []}]}) == []
+
+
+def test_a_skip_passes_the_lint_unless_the_audit_is_required(capsys: pytest.CaptureFixture[str]) -> None:
+    assert skipped("https://pypi.org/pypi/x/1/json answered HTTP 404", required=False) == 0
+    assert "!!! pip-audit SKIPPED" in capsys.readouterr().err
+
+    assert skipped("https://pypi.org/pypi/x/1/json answered HTTP 404", required=True) == 1
+    said = capsys.readouterr().err
+    assert "!!! pip-audit FAILED (AUDIT_REQUIRED=1)" in said
+    assert "answered HTTP 404" in said
+    assert "no dependency was audited" in said
