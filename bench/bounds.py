@@ -2,7 +2,9 @@
 
 No service needed: the command service runs in this process on a scratch SQLite file, driven by DRF's test client,
 so a timing is the server's whole handling of one request (middleware, parsing, validation, the error body) without
-the network. Each case runs --samples times; min, median and max are printed in milliseconds.
+the network. Each case runs --samples times; min, median and max are printed in milliseconds, and a case the issue
+gives a budget (60,000 tags refused within 50 ms, a 1 MiB body of any shape within 100 ms of server time) says
+whether its median is within it; the bench exits 1 when a median is over its budget.
 Run: `make bench-bounds` (or `uv run --frozen python -m bench.bounds --samples 7`).
 """
 
@@ -72,8 +74,20 @@ def _timed(run: Callable[[], Any], samples: int) -> list[float]:
     return times
 
 
-def _row(name: str, times: list[float], note: str = "") -> None:
-    print(f"  {name:<52} {min(times):8.2f} {median(times):8.2f} {max(times):8.2f}  {note}")
+BUDGETS_MS = {"60,000 tags": 50.0, "1 MiB": 100.0}  # a case's budget by the start of its name
+
+
+def budget_of(case: str) -> float | None:
+    """The server-time budget of a case in ms, or None for a case without one."""
+    return next((budget for prefix, budget in BUDGETS_MS.items() if case.startswith(prefix)), None)
+
+
+def _row(name: str, times: list[float], note: str = "", budget: float | None = None) -> bool:
+    """Print one case; False when its median is over `budget` (ms)."""
+    within = budget is None or median(times) <= budget
+    verdict = "" if budget is None else f"  budget {budget:g}: {'within' if within else 'OVER'}"
+    print(f"  {name:<52} {min(times):8.2f} {median(times):8.2f} {max(times):8.2f}  {note}{verdict}")
+    return within
 
 
 def _client() -> tuple[APIClient, int]:
@@ -127,8 +141,13 @@ def main() -> None:
             huge_string("password", {"username": "someone", "display_name": "S"}), 400,
         ),
     }  # fmt: skip
-    for name, (method, url, raw, expect) in api_cases.items():
-        _row(name, _timed(_request(client, method, url, raw, expect), args.samples), str(expect))
+    over = [
+        name
+        for name, (method, url, raw, expect) in api_cases.items()
+        if not _row(
+            name, _timed(_request(client, method, url, raw, expect), args.samples), str(expect), budget_of(name)
+        )
+    ]
 
     print("tag normalization alone (distinct valid tags, input count limit lifted), ms")
     with _unbounded_input():
@@ -139,6 +158,9 @@ def main() -> None:
             if count <= 5_000:  # the quadratic one takes seconds past this (23 s at 60,000)
                 _row(f"{count:,} tags, quadratic (before)", _timed(lambda tags=tags: _quadratic(tags), args.samples))
     print(machine_line("after"))
+    print(f"budgets: {len(over)} of {sum(budget_of(name) is not None for name in api_cases)} medians over", *over)
+    if over:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
