@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 
 from command_service.apps.outbox.models import RelayLease, RelayMember
 from command_service.apps.users.models import User
+from command_service.config.urls import admin_routes
 from tests.api.helpers import Account
 
 REQUIRED = {
@@ -90,3 +91,11 @@ def test_api_tokens_are_listed_and_revoked_in_the_admin_never_minted_or_edited(
     assert admin_client.post(delete, {"post": "yes"}).status_code == 302
     assert not AuthToken.objects.filter(pk=token.pk).exists()
     assert bob.client.patch(profile, {"bio": "after"}, format="json").status_code == 401  # revoked
+
+
+def test_with_the_admin_off_nothing_of_it_is_routed() -> None:
+    assert admin_routes(False) == []
+    assert [str(route.pattern) for route in admin_routes(True)] == [
+        "admin/login/",
+        "admin/",
+    ]  # the throttled form first
