@@ -136,15 +136,16 @@ def run_suite(suite: Suite, limit: float | None = None) -> BenchRun:
     return run
 
 
-def main() -> None:
-    """Run the chosen benches, write the report, exit 1 when any failed."""
-    names = [suite.name for suite in SUITES]
+def main(argv: list[str] | None = None, suites: tuple[Suite, ...] = SUITES) -> None:
+    """Run the chosen benches of `suites` (arguments `argv`, else the command line's), write the report, exit 1 when
+    any failed."""
+    names = [suite.name for suite in suites]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", choices=names, metavar="NAME", help=f"run only these: {', '.join(names)}")
     parser.add_argument("--report", type=Path, default=REPORT, help="where the Markdown report goes")
     parser.add_argument("--list", action="store_true", help="print each bench's command and limit, run nothing")
-    args = parser.parse_args()
-    chosen = [suite for suite in SUITES if not args.only or suite.name in args.only]
+    args = parser.parse_args(argv)
+    chosen = [suite for suite in suites if not args.only or suite.name in args.only]
     if args.list:
         for suite in chosen:
             print(f"bench-{suite.name:<11} limit {suite.limit:5.0f} s  {suite.command()}")
@@ -154,7 +155,7 @@ def main() -> None:
     runs = [run_suite(suite) for suite in chosen]
     after, finished = machine_facts(), datetime.now(UTC)
     print(f"\n{machine_line('after the run')}")
-    command = shlex.join(["python", "-m", "bench", *sys.argv[1:]])
+    command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(
         render(runs, command=command, started=started, finished=finished, before=before, after=after)

@@ -73,7 +73,7 @@ def test_every_make_bench_entry_takes_samples_and_has_a_limit() -> None:
 
 
 def test_the_harness_reports_a_failed_bench_goes_on_and_exits_1(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import bench.__main__ as harness
 
@@ -81,10 +81,8 @@ def test_the_harness_reports_a_failed_bench_goes_on_and_exits_1(
         harness.Suite("missing", "no_such_module", (), 60, "a bench that cannot start"),
         harness.Suite("quiet", "stats", ("--samples", "3"), 60, "a module that runs and prints nothing"),
     )
-    monkeypatch.setattr(harness, "SUITES", suites)
-    monkeypatch.setattr("sys.argv", ["bench", "--report", str(tmp_path / "report.md")])
     with pytest.raises(SystemExit) as exited:
-        harness.main()
+        harness.main(["--report", str(tmp_path / "report.md")], suites)
     assert exited.value.code == 1
     text = (tmp_path / "report.md").read_text()
     assert "| bench-missing | FAILED (exit 1) |" in text
