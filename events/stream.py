@@ -56,9 +56,8 @@ CLOSE_CODES: dict[CloseCode, str] = {
         "setting, 20 by default), so the new one is closed right after it opened; close one before opening another."
     ),
     CloseCode.TOO_MANY_SUBSCRIBES: (
-        "This client address sent more subscribe frames in a minute, over all its connections, than the server "
-        "allows (a server setting, 30 by default); reconnect after a pause, subscribing with `resume_from`, and "
-        "change filters less often."
+        "The connection sent more subscribe frames in a minute than the server allows (a server setting, 30 by "
+        "default); reconnect after a pause, subscribing with `resume_from`, and change filters less often."
     ),
 }
 

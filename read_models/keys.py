@@ -45,11 +45,6 @@ def stream_clients_key(client: str) -> str:
     return f"{index_prefix()}live:clients:{client}"
 
 
-def stream_subscribes_key(client: str) -> str:
-    """The Redis sorted set of one client address's subscribe frames of the last minute (scored by when sent)."""
-    return f"{index_prefix()}live:subscribes:{client}"
-
-
 def freshness_key() -> str:
     """The Redis hash of each consumer group's progress (a field per group, see `read_models.freshness`)."""
     return f"{index_prefix()}projector:freshness"

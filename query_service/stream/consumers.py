@@ -11,9 +11,9 @@ goes on past it.
 
 Per-client limits (`query_service.stream.limits`): a connection beyond STREAM_MAX_CONNECTIONS_PER_CLIENT open ones
 of its client address is accepted and closed at once with TOO_MANY_CONNECTIONS (a close code needs an open
-connection), before it joins the group; a subscribe frame beyond STREAM_MAX_SUBSCRIBES_PER_MINUTE of its client
-address (all its connections together) closes the connection with TOO_MANY_SUBSCRIBES. When Redis cannot count,
-connections are let in (and the group join fails them anyway) and subscribe frames are counted per connection.
+connection), before it joins the group; a subscribe frame beyond STREAM_MAX_SUBSCRIBES_PER_MINUTE closes the
+connection with TOO_MANY_SUBSCRIBES. When Redis cannot count, connections are let in (and the group join fails
+them anyway).
 """
 
 from __future__ import annotations
@@ -54,8 +54,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     address = "unknown"  # the client address its connections are counted under (limits.client_address)
     leased = False
     keeper: asyncio.Task[None] | None = None
-    subscribes: limits.SubscribeRate | None = None  # this connection's own count, used when Redis cannot count
-    frames_sent = 0  # subscribe frames this connection sent (names each one in its client's window)
+    subscribes: limits.SubscribeRate | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Run the connection; however it ends (even by a send to a client that is gone), leave the group, or the
@@ -106,7 +105,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             frame = frame_from_json(json.loads(text_data))
             if not isinstance(frame, SubscribeFrame):
                 raise UndecodableEvent(f"clients send subscribe frames, not {frame.FRAME_TYPE}")
-            if not await self._subscribe_allowed():
+            if self.subscribes is not None and not self.subscribes.allow():
                 limit = settings.STREAM_MAX_SUBSCRIBES_PER_MINUTE
                 await self._close(CloseCode.TOO_MANY_SUBSCRIBES, f"at most {limit} subscribe frames a minute")
                 return
@@ -192,18 +191,6 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await asyncio.wait_for(self.close(code=int(code), reason=reason), settings.STREAM_CLOSE_GRACE_SECONDS)
         except TimeoutError:
             raise StopConsumer from None
-
-    async def _subscribe_allowed(self) -> bool:
-        """Count one subscribe frame of this client address; when Redis cannot count, of this connection alone."""
-        limit = settings.STREAM_MAX_SUBSCRIBES_PER_MINUTE
-        self.frames_sent += 1
-        try:
-            return await asyncio.to_thread(
-                limits.subscribe_allowed, redis_client(), self.address, f"{self.channel_name}:{self.frames_sent}", limit
-            )
-        except RedisError as error:
-            log.warning("stream subscribes of %s counted per connection only: %s", self.address, error)
-            return self.subscribes is None or self.subscribes.allow()
 
     async def _acquire(self) -> bool:
         """Take this connection's lease among its client's; True when Redis cannot count."""

@@ -1,4 +1,4 @@
-"""Per-client limits of the live stream: open connections and subscribe frames a minute, per client address.
+"""Per-client limits of the live stream: open connections per client address, subscribe frames per connection.
 
 Connections are counted in Redis, so the limit holds across ASGI workers and hosts: each open connection holds a
 lease in its client address's sorted set (`read_models.keys.stream_clients_key`), scored by when it expires (Redis'
@@ -7,9 +7,8 @@ lives and removed when it ends. A worker that crashes cannot leak a lease for ev
 and stop counting, and the set itself has a TTL
 (so Redis may also evict it when full: the count then starts again, a brief loosening, never a refusal).
 
-Subscribe frames are counted in Redis too, per client address over a sliding minute (`stream_subscribes_key`,
-Redis' clock, a TTL of the window), so opening more connections buys an address no more frames. When Redis cannot
-count, each connection is still held to the limit alone, in memory (`SubscribeRate`).
+Subscribe frames are counted per connection, in memory (a connection lives in one process): with the connection
+limit, that bounds what one client address can ask for.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import time
 
 import redis
 
-from read_models.keys import stream_clients_key, stream_subscribes_key
+from read_models.keys import stream_clients_key
 
 WINDOW_SECONDS = 60.0  # subscribe frames are counted over the last minute
 
@@ -35,21 +34,6 @@ if limit > 0 and not redis.call('ZSCORE', key, member) and redis.call('ZCARD', k
 end
 redis.call('ZADD', key, string.format('%d', now + lease * 1000), member)
 redis.call('EXPIRE', key, lease)
-return 1
-"""
-
-# KEYS: the client's subscribe window. ARGV: a member naming this frame, the limit, the window in ms.
-# Returns 1 when the frame is counted, 0 when the client already sent `limit` frames in the window.
-SUBSCRIBE_SCRIPT = """
-local key, member, limit, window = KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-if redis.call('ZCARD', key) >= limit then
-  return 0
-end
-redis.call('ZADD', key, now, member)
-redis.call('PEXPIRE', key, window)
 return 1
 """
 
@@ -75,13 +59,6 @@ def lease_renew(client: redis.Redis, address: str, member: str, seconds: int) ->
 def lease_release(client: redis.Redis, address: str, member: str) -> None:
     """Give the connection's lease back."""
     client.zrem(stream_clients_key(address), member)
-
-
-def subscribe_allowed(client: redis.Redis, address: str, frame: str, limit: int) -> bool:
-    """Count subscribe frame `frame` (unique per frame) of `address`; False, and not counted, when the address sent
-    `limit` frames in the last WINDOW_SECONDS, over all its connections."""
-    window_ms = int(WINDOW_SECONDS * 1000)
-    return bool(client.eval(SUBSCRIBE_SCRIPT, 1, stream_subscribes_key(address), frame, limit, window_ms))
 
 
 class SubscribeRate:

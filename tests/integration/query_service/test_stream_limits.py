@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from events.stream import CloseCode
 from infra.process import wait_until
 from query_service.adapters import redis_client
-from read_models.keys import channel_group, stream_clients_key, stream_subscribes_key
+from read_models.keys import channel_group, stream_clients_key
 from read_models.notices import OMITTED_FIELD
 from tests.integration.query_service.conftest import Story
 from tests.integration.query_service.stream_support import (
@@ -120,27 +120,6 @@ def test_subscribe_frames_over_the_per_minute_limit_close_the_connection_with_40
         await client.disconnect()
 
     run(scenario)
-
-
-def test_subscribe_frames_are_counted_per_client_address_over_all_its_connections(story: Story, settings: Any) -> None:
-    settings.STREAM_MAX_SUBSCRIBES_PER_MINUTE = 3
-
-    async def scenario() -> None:
-        first, second = await connect(), await connect()  # in process, both are the address "unknown"
-        for _ in range(2):
-            assert await subscribe(first, aggregate_types=["post"]) == []
-        assert await subscribe(second, aggregate_types=["post"]) == []  # the client's third frame of the minute
-        await second.send_json_to({"type": "subscribe", "tags": ["again"]})  # a new connection buys no more
-        closed = await second.receive_output(timeout=WAIT)
-        assert closed["type"] == "websocket.close"
-        assert closed["code"] == CloseCode.TOO_MANY_SUBSCRIBES
-        await second.disconnect()
-        await first.disconnect()
-
-    run(scenario)
-    window = redis_client().zrange(stream_subscribes_key("unknown"), 0, -1)
-    assert len(window) == 3  # the refused frame was not counted
-    assert 0 < redis_client().pttl(stream_subscribes_key("unknown")) <= 60_000
 
 
 def test_a_document_over_the_notice_bound_goes_out_without_its_large_text_and_says_so(story: Story) -> None:
