@@ -56,8 +56,10 @@ CLOSE_CODES: dict[CloseCode, str] = {
         "setting, 20 by default), so the new one is closed right after it opened; close one before opening another."
     ),
     CloseCode.TOO_MANY_SUBSCRIBES: (
-        "The connection sent more subscribe frames in a minute than the server allows (a server setting, 30 by "
-        "default); reconnect after a pause, subscribing with `resume_from`, and change filters less often."
+        "The connection sent more subscribe frames in a minute than the server allows on one connection (a server "
+        "setting, 30 by default), or its client address did over all its connections (a server setting, 120 by "
+        "default); the close reason says which. Reconnect after a pause, subscribing with `resume_from`, and change "
+        "filters less often."
     ),
 }
 

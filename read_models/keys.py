@@ -8,8 +8,9 @@ a Redis Cluster they share the slot the projector's one script per batch needs (
 
 Redis evicts only keys with a TTL when it is full (`runtime.settings.REDIS_MAXMEMORY_POLICY`), so a key has a TTL
 exactly when the system re-creates it: the freshness record (rewritten with every batch; FRESHNESS_TTL_SECONDS),
-the heartbeats (`runtime.heartbeats`), the stream's per-client connection leases (`stream_clients_key`), the channel
-layer's queues and groups (channels-redis sets theirs) and the command service's throttle windows (Django's cache).
+the heartbeats (`runtime.heartbeats`), the stream's per-client connection leases (`stream_clients_key`) and
+subscribe windows (`stream_subscribes_key`), the channel layer's queues and groups (channels-redis sets theirs) and
+the command service's throttle windows (Django's cache).
 The notice stream, its dedupe set, its byte count and the fan-out's position have none: losing them would lose or
 repeat notices without a word, and retention bounds them instead.
 """
@@ -43,6 +44,11 @@ def notice_bytes_key() -> str:
 def stream_clients_key(client: str) -> str:
     """The Redis sorted set of one client address's open stream connections (leases scored by their expiry)."""
     return f"{index_prefix()}live:clients:{client}"
+
+
+def stream_subscribes_key(client: str) -> str:
+    """The Redis sorted set of one client address's subscribe frames of the last minute (scored by when sent)."""
+    return f"{index_prefix()}live:subscribes:{client}"
 
 
 def freshness_key() -> str:

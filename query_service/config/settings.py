@@ -126,9 +126,12 @@ STREAM_SEND_TIMEOUT_SECONDS = float(os.environ.get("STREAM_SEND_TIMEOUT_SECONDS"
 # ... and the close frame waits this long behind the unread frames before the connection is just dropped.
 STREAM_CLOSE_GRACE_SECONDS = float(os.environ.get("STREAM_CLOSE_GRACE_SECONDS", "10"))
 # Per-client limits: open connections per client address (counted in Redis across workers; one more is closed with
-# 4028), and subscribe frames per minute per connection (one more closes it with 4029).
+# 4028), and subscribe frames per minute per connection (in memory) and per client address over all its connections
+# (in Redis; when Redis cannot count, the per-connection limit alone applies): one more than either closes it with
+# 4029. An address may be shared (NAT, proxies): its limit is four busy connections' worth, not 20 connections'.
 STREAM_MAX_CONNECTIONS_PER_CLIENT = int(os.environ.get("STREAM_MAX_CONNECTIONS_PER_CLIENT", "20"))
 STREAM_MAX_SUBSCRIBES_PER_MINUTE = int(os.environ.get("STREAM_MAX_SUBSCRIBES_PER_MINUTE", "30"))
+STREAM_MAX_SUBSCRIBES_PER_CLIENT_PER_MINUTE = int(os.environ.get("STREAM_MAX_SUBSCRIBES_PER_CLIENT_PER_MINUTE", "120"))
 # A connection's lease in that count lapses after this long unless renewed (every third of it, with its group
 # membership): a crashed worker's connections stop counting within it.
 STREAM_CONNECTION_LEASE_SECONDS = int(os.environ.get("STREAM_CONNECTION_LEASE_SECONDS", "60"))

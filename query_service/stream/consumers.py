@@ -11,9 +11,11 @@ goes on past it.
 
 Per-client limits (`query_service.stream.limits`): a connection beyond STREAM_MAX_CONNECTIONS_PER_CLIENT open ones
 of its client address is accepted and closed at once with TOO_MANY_CONNECTIONS (a close code needs an open
-connection), before it joins the group; a subscribe frame beyond STREAM_MAX_SUBSCRIBES_PER_MINUTE closes the
-connection with TOO_MANY_SUBSCRIBES. When Redis cannot count, connections are let in (and the group join fails
-them anyway).
+connection), before it joins the group. A subscribe frame beyond STREAM_MAX_SUBSCRIBES_PER_MINUTE of the connection
+(counted in memory), or beyond STREAM_MAX_SUBSCRIBES_PER_CLIENT_PER_MINUTE of its client address (all its connections
+together, counted in Redis), closes the connection with TOO_MANY_SUBSCRIBES, the reason naming the limit. When Redis
+cannot count, connections are let in (and the group join fails them anyway) and subscribe frames are held to the
+per-connection limit only.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
     address = "unknown"  # the client address its connections are counted under (limits.client_address)
     leased = False
     keeper: asyncio.Task[None] | None = None
-    subscribes: limits.SubscribeRate | None = None
+    subscribes: limits.SubscribeRate | None = None  # this connection's own count (in memory)
+    frames_counted = 0  # subscribe frames this connection put to its address's count (numbers its window members)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Run the connection; however it ends (even by a send to a client that is gone), leave the group, or the
@@ -105,9 +108,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
             frame = frame_from_json(json.loads(text_data))
             if not isinstance(frame, SubscribeFrame):
                 raise UndecodableEvent(f"clients send subscribe frames, not {frame.FRAME_TYPE}")
-            if self.subscribes is not None and not self.subscribes.allow():
-                limit = settings.STREAM_MAX_SUBSCRIBES_PER_MINUTE
-                await self._close(CloseCode.TOO_MANY_SUBSCRIBES, f"at most {limit} subscribe frames a minute")
+            refusal = await self._subscribe_refusal()
+            if refusal is not None:
+                await self._close(CloseCode.TOO_MANY_SUBSCRIBES, refusal)
                 return
             subscription = Subscription.from_frame(frame, max_values=settings.STREAM_MAX_FILTER_VALUES)
         except (ValueError, RecursionError, UndecodableEvent, UnsupportedEvent, SubscriptionRefused) as error:
@@ -191,6 +194,25 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await asyncio.wait_for(self.close(code=int(code), reason=reason), settings.STREAM_CLOSE_GRACE_SECONDS)
         except TimeoutError:
             raise StopConsumer from None
+
+    async def _subscribe_refusal(self) -> str | None:
+        """Count one subscribe frame, on this connection and then for its client address; the close reason when it
+        is over either limit (a frame refused by the connection's limit is not counted for the address), else None.
+        When Redis cannot count, the connection's limit alone applies."""
+        if self.subscribes is not None and not self.subscribes.allow():
+            return f"at most {settings.STREAM_MAX_SUBSCRIBES_PER_MINUTE} subscribe frames a minute on one connection"
+        address, limit = self.address, settings.STREAM_MAX_SUBSCRIBES_PER_CLIENT_PER_MINUTE
+        self.frames_counted += 1
+        frame = f"{self.channel_name}:{self.frames_counted}"
+        try:
+            allowed = await asyncio.to_thread(limits.subscribe_allowed, redis_client(), address, frame, limit)
+        except RedisError as error:
+            log.warning("stream subscribes of %s counted per connection only: %s", address, error)
+            return None
+        if not allowed:
+            log.info("stream client %s sent %d subscribe frames this minute: closing a connection", address, limit)
+            return f"at most {limit} subscribe frames a minute from one client address"
+        return None
 
     async def _acquire(self) -> bool:
         """Take this connection's lease among its client's; True when Redis cannot count."""

@@ -3,23 +3,35 @@
 Every bound is met from outside, as an attacker would: bodies too big, lists too long, JSON too deep or too wide,
 pages too large, too many stream connections from one address and subscribe floods. Each is refused (or capped) with
 the documented answer: a 4xx with the `{message, fields}` body for HTTP, the documented close code for the stream.
+
+The stream's limits count per client address over a minute, and every other test connects from 127.0.0.1: the
+stream probes here connect from loopback addresses of their own (Linux routes all of 127.0.0.0/8 to loopback, and
+uvicorn trusts proxy headers from 127.0.0.1 only, so the service sees the socket's peer), and so leave nothing
+counted against anyone else.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+from collections.abc import Callable, Iterator
 
 import pytest
+import redis
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from events.stream import CloseCode
+from read_models.keys import stream_clients_key, stream_subscribes_key
+from runtime.settings import redis_url
 from tests.e2e.conftest import E2E_ANONYMOUS_READS_PER_MINUTE, E2E_WRITES_PER_MINUTE, Answer, System, eventually
 
 MiB = 1024 * 1024
 STREAM_MAX_CONNECTIONS_PER_CLIENT = 20  # the query service's defaults, which the e2e system runs with
 STREAM_MAX_SUBSCRIBES_PER_MINUTE = 30
+STREAM_MAX_SUBSCRIBES_PER_CLIENT_PER_MINUTE = 120
+CONNECTIONS_PROBE, FLOOD_PROBE, CLIENT_FLOOD, CLIENT_BESIDE = "127.0.0.41", "127.0.0.42", "127.0.0.43", "127.0.0.44"
 NOTHING = {"type": "subscribe", "aggregate_types": ["user"], "author_id": "999999999"}  # no event ever matches
 
 
@@ -79,9 +91,27 @@ def test_a_page_size_over_the_maximum_is_capped(system: System, route: str) -> N
     refused(system.query(route, {"page_size": 0}), 400)
 
 
-def in_force(system: System) -> ClientConnection:
-    """A stream connection whose subscription is in force (the answer to a later bad frame came)."""
-    socket = connect(f"ws://127.0.0.1:{system.query_port}/stream", open_timeout=10)
+def stream(system: System, source: str) -> ClientConnection:
+    """A stream connection from loopback address `source` (the client address the service counts it under)."""
+    return connect(f"ws://127.0.0.1:{system.query_port}/stream", open_timeout=10, source_address=(source, 0))
+
+
+@pytest.fixture
+def forget(system: System, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Register client addresses whose stream counts in the system's Redis are deleted after the test (its windows
+    would last a minute)."""
+    addresses: list[str] = []
+    yield addresses.append
+    monkeypatch.setenv("PROJECTOR_INDEX_PREFIX", system.env["PROJECTOR_INDEX_PREFIX"])  # the system's key names
+    client = redis.Redis.from_url(redis_url())
+    for address in addresses:
+        client.delete(stream_clients_key(address), stream_subscribes_key(address))
+    client.close()
+
+
+def in_force(system: System, source: str) -> ClientConnection:
+    """A stream connection from `source` whose subscription is in force (the answer to a later bad frame came)."""
+    socket = stream(system, source)
     socket.send(json.dumps(NOTHING))
     socket.send(json.dumps({"type": "confirm"}))
     assert json.loads(socket.recv(timeout=10))["type"] == "error"
@@ -97,15 +127,19 @@ def close_code_of(socket: ClientConnection) -> int | None:
         return socket.close_code
 
 
-def test_stream_connections_over_the_per_client_limit_are_closed_with_4028(system: System) -> None:
+def test_stream_connections_over_the_per_client_limit_are_closed_with_4028(
+    system: System, forget: Callable[[str], None]
+) -> None:
+    forget(CONNECTIONS_PROBE)
+
     def probe() -> tuple[int, int | None] | None:
         """Open connections until one is closed; (connections in force, its code) once exactly the limit got in
-        (a connection of an earlier test may still hold its lease for a moment: then try again)."""
+        (a connection of an earlier try may still hold its lease for a moment: then try again)."""
         held: list[ClientConnection] = []
         try:
             while len(held) <= STREAM_MAX_CONNECTIONS_PER_CLIENT:
                 try:
-                    held.append(in_force(system))
+                    held.append(in_force(system, CONNECTIONS_PROBE))
                 except ConnectionClosed as closed:
                     code = closed.rcvd.code if closed.rcvd else None
                     return (len(held), code) if len(held) == STREAM_MAX_CONNECTIONS_PER_CLIENT else None
@@ -118,11 +152,34 @@ def test_stream_connections_over_the_per_client_limit_are_closed_with_4028(syste
     assert (accepted, code) == (STREAM_MAX_CONNECTIONS_PER_CLIENT, CloseCode.TOO_MANY_CONNECTIONS)
 
 
-def test_a_subscribe_flood_is_closed_with_4029(system: System) -> None:
-    with connect(f"ws://127.0.0.1:{system.query_port}/stream", open_timeout=10) as socket:
+def test_a_subscribe_flood_is_closed_with_4029(system: System, forget: Callable[[str], None]) -> None:
+    forget(FLOOD_PROBE)
+    with stream(system, FLOOD_PROBE) as socket:
         for _ in range(STREAM_MAX_SUBSCRIBES_PER_MINUTE + 1):
             socket.send(json.dumps(NOTHING))
         assert close_code_of(socket) == CloseCode.TOO_MANY_SUBSCRIBES
+        limit = STREAM_MAX_SUBSCRIBES_PER_MINUTE
+        assert socket.close_reason == f"at most {limit} subscribe frames a minute on one connection"
+
+
+def test_subscribe_frames_from_one_address_over_all_its_connections_are_closed_with_4029(
+    system: System, forget: Callable[[str], None]
+) -> None:
+    forget(CLIENT_FLOOD)
+    forget(CLIENT_BESIDE)
+    busy = STREAM_MAX_SUBSCRIBES_PER_CLIENT_PER_MINUTE // STREAM_MAX_SUBSCRIBES_PER_MINUTE  # connections to use it up
+    with contextlib.ExitStack() as opened:
+        held = [opened.enter_context(stream(system, CLIENT_FLOOD)) for _ in range(busy + 1)]
+        for socket in held[:busy]:  # each under its own limit, together the address's whole minute
+            for _ in range(STREAM_MAX_SUBSCRIBES_PER_MINUTE):
+                socket.send(json.dumps(NOTHING))
+            socket.send(json.dumps({"type": "confirm"}))  # answered once every frame before it was handled
+            assert json.loads(socket.recv(timeout=10))["type"] == "error"
+        held[busy].send(json.dumps(NOTHING))  # the address's frame 121, this connection's first
+        assert close_code_of(held[busy]) == CloseCode.TOO_MANY_SUBSCRIBES
+        limit = STREAM_MAX_SUBSCRIBES_PER_CLIENT_PER_MINUTE
+        assert held[busy].close_reason == f"at most {limit} subscribe frames a minute from one client address"
+        in_force(system, CLIENT_BESIDE).close()  # another address subscribes as ever
 
 
 # ---- Rate limits (issue 14, item 2): a client that sends too much is told to wait ----------------------------------

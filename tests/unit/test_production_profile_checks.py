@@ -30,6 +30,15 @@ response = Client().get("/health/", secure=True)
 print(json.dumps({"status": response.status_code, **{k.lower(): v for k, v in response.headers.items()}}))
 """
 
+# Run in the query service's settings: the status of its docs and its schema (a 404 when they are not routed).
+DOCS_PROBE = """
+import django, json
+django.setup()
+from django.test import Client
+client = Client()
+print(json.dumps([client.get(path, secure=True).status_code for path in ("/api/docs/", "/api/schema/")]))
+"""
+
 
 def production_env(tmp_path: Path, **changes: str | None) -> dict[str, str]:
     """A production environment that passes every rule, with `changes` (None removes a variable)."""
@@ -110,3 +119,17 @@ def test_a_short_status_token_stops_the_query_service_naming_it(tmp_path: Path) 
                          production_env(tmp_path, QUERY_STATUS_TOKEN="guessable"))])  # fmt: skip
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1].startswith("error: QUERY_STATUS_TOKEN is too short"), result.stderr
+
+
+def test_the_query_docs_are_off_in_production_unless_query_api_docs_turns_them_on(tmp_path: Path) -> None:
+    query = {"DJANGO_SETTINGS_MODULE": "query_service.config.settings"}
+    results = run_all([
+        ([sys.executable, "-c", DOCS_PROBE], {**production_env(tmp_path, **changes), **query})
+        for changes in ({}, {"QUERY_API_DOCS": "1"}, {"QUERY_API_DOCS": "0"})
+    ])  # fmt: skip
+    for result in results:
+        assert result.returncode == 0, result.stderr
+    by_default, turned_on, turned_off = (json.loads(result.stdout.splitlines()[-1]) for result in results)
+    assert by_default == [404, 404]
+    assert turned_on == [200, 200]
+    assert turned_off == [404, 404]

@@ -2,8 +2,8 @@
 system re-creates it. Each key is written here by the code that writes it in production, on the real Redis.
 
 No TTL (losing them would lose or repeat notices silently): the notice stream, its dedupe set and byte count, the
-fan-out's position. A TTL: the freshness record, the heartbeats, the stream's connection leases, the channel
-layer's groups and queues, and the command service's throttle counters.
+fan-out's position. A TTL: the freshness record, the heartbeats, the stream's connection leases and subscribe
+windows, the channel layer's groups and queues, and the command service's throttle counters.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from read_models.keys import (
     notice_seen_key,
     notice_stream,
     stream_clients_key,
+    stream_subscribes_key,
 )
 from runtime import heartbeats
 from tests.integration.query_service.conftest import Story
@@ -53,7 +54,7 @@ def test_heartbeats_have_a_ttl_that_each_beat_renews(story: Story) -> None:
     assert heartbeats.TTL_SECONDS - 60 < ttl(heartbeats.heartbeats_key()) <= heartbeats.TTL_SECONDS
 
 
-def test_the_fanout_position_has_none_and_the_channel_layer_and_connection_lease_keys_have_one(story: Story) -> None:
+def test_the_fanout_position_has_none_and_the_channel_layer_lease_and_subscribe_keys_have_one(story: Story) -> None:
     seen: dict[str, Any] = {}
 
     async def scenario() -> None:
@@ -64,6 +65,7 @@ def test_the_fanout_position_has_none_and_the_channel_layer_and_connection_lease
         client = await connect()
         await subscribe(client)
         seen["lease"] = ttl(stream_clients_key("unknown"))
+        seen["subscribes"] = redis_client().pttl(stream_subscribes_key("unknown"))  # the window, in ms
         queue = f"{other.prefix}{idle.partition('!')[0]}!"  # channels-redis keeps a process's queues under one key
         seen["layer"] = {key: ttl(key) for key in (f"{other.prefix}:group:{channel_group()}", queue)}
         await client.disconnect()
@@ -74,6 +76,7 @@ def test_the_fanout_position_has_none_and_the_channel_layer_and_connection_lease
         assert ttl(fanout_position_key()) == NO_TTL
         run(scenario)
     assert 0 < seen["lease"] <= settings.STREAM_CONNECTION_LEASE_SECONDS
+    assert 0 < seen["subscribes"] <= 60_000
     assert all(value > 0 for value in seen["layer"].values()), seen["layer"]
 
 

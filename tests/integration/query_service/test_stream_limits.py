@@ -1,7 +1,9 @@
 """Per-client limits of the live stream and bounded documents in its frames (real Redis and OpenSearch).
 
 Connections are counted per client address in Redis, so two uvicorn processes share the count; a connection over
-the limit is opened and closed at once with 4028. A subscribe frame over the per-minute limit closes with 4029.
+the limit is opened and closed at once with 4028. A subscribe frame over the per-minute limit of its connection, or
+of its client address over all its connections (counted in Redis), closes with 4029; when Redis cannot count, the
+connection's own limit still holds.
 Every refusal is proved by the close frame that arrives with its code. A connection keeps its lease and its group
 membership alive, so Redis evicting the group (when full) costs a resume, not live delivery for good.
 """
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +25,7 @@ from websockets.exceptions import ConnectionClosed
 from events.stream import CloseCode
 from infra.process import wait_until
 from query_service.adapters import redis_client
-from read_models.keys import channel_group, stream_clients_key
+from read_models.keys import channel_group, stream_clients_key, stream_subscribes_key
 from read_models.notices import OMITTED_FIELD
 from tests.integration.query_service.conftest import Story
 from tests.integration.query_service.stream_support import (
@@ -107,6 +111,7 @@ def test_leases_of_a_crashed_worker_lapse_and_stop_counting(story: Story, settin
 
 def test_subscribe_frames_over_the_per_minute_limit_close_the_connection_with_4029(story: Story, settings: Any) -> None:
     settings.STREAM_MAX_SUBSCRIBES_PER_MINUTE = 3
+    settings.STREAM_MAX_SUBSCRIBES_PER_CLIENT_PER_MINUTE = 100
 
     async def scenario() -> None:
         client = await connect()
@@ -116,10 +121,74 @@ def test_subscribe_frames_over_the_per_minute_limit_close_the_connection_with_40
         closed = await client.receive_output(timeout=WAIT)
         assert closed["type"] == "websocket.close"
         assert closed["code"] == CloseCode.TOO_MANY_SUBSCRIBES
-        assert "at most 3 subscribe frames a minute" in closed["reason"]
+        assert "at most 3 subscribe frames a minute on one connection" in closed["reason"]
         await client.disconnect()
 
     run(scenario)
+    # The story's namespace is the test's own, so is this window: the refused frame was refused before the address
+    # counted it.
+    assert len(redis_client().zrange(stream_subscribes_key("unknown"), 0, -1)) == 3
+
+
+def test_subscribe_frames_are_counted_per_client_address_over_all_its_connections(story: Story, settings: Any) -> None:
+    settings.STREAM_MAX_SUBSCRIBES_PER_MINUTE = 100
+    settings.STREAM_MAX_SUBSCRIBES_PER_CLIENT_PER_MINUTE = 3
+    key = stream_subscribes_key("unknown")  # in process, connections have no address
+    redis_client().delete(key)  # (the story's namespace is the test's own: nothing is there)
+
+    async def scenario() -> None:
+        first, second = await connect(), await connect()
+        for _ in range(2):
+            assert await subscribe(first, aggregate_types=["post"]) == []
+        assert await subscribe(second, aggregate_types=["post"]) == []  # the client's third frame of the minute
+        await second.send_json_to({"type": "subscribe", "tags": ["again"]})  # its fourth: a new connection buys none
+        closed = await second.receive_output(timeout=WAIT)
+        assert closed["type"] == "websocket.close"
+        assert closed["code"] == CloseCode.TOO_MANY_SUBSCRIBES
+        assert "at most 3 subscribe frames a minute from one client address" in closed["reason"]
+        await second.disconnect()
+        await first.disconnect()
+
+    try:
+        run(scenario)
+        assert len(redis_client().zrange(key, 0, -1)) == 3  # the refused frame was not counted
+        assert 0 < redis_client().pttl(key) <= 60_000  # the window goes by itself
+    finally:
+        redis_client().delete(key)
+
+
+def test_subscribe_frames_are_held_to_the_per_connection_limit_when_redis_cannot_count(
+    story: Story, settings: Any, free_port: Callable[[], int], monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    """The service's Redis client points at a port nothing listens on (the channel layer, configured at start, still
+    reaches Redis): the address count fails, and the connection's own limit closes it."""
+    settings.STREAM_MAX_SUBSCRIBES_PER_MINUTE = 3
+    settings.STREAM_MAX_SUBSCRIBES_PER_CLIENT_PER_MINUTE = 1
+    settings.STREAM_MAX_FILTER_VALUES = 1  # a subscription over it is answered with an error frame, without Redis
+    too_wide = {"type": "subscribe", "aggregate_types": ["post", "comment"]}
+
+    async def scenario() -> None:
+        client = await connect()  # let in uncounted
+        for _ in range(3):  # each frame is counted on the connection, then refused for its filters
+            await client.send_json_to(too_wide)
+            assert "at most 1 filter values" in (await client.receive_json_from(timeout=WAIT))["message"]
+        await client.send_json_to(too_wide)
+        closed = await client.receive_output(timeout=WAIT)
+        assert closed["type"] == "websocket.close"
+        assert closed["code"] == CloseCode.TOO_MANY_SUBSCRIBES
+        assert "at most 3 subscribe frames a minute on one connection" in closed["reason"]
+        await client.disconnect()
+
+    try:
+        with monkeypatch.context() as env, caplog.at_level(logging.WARNING, "query_service.stream.consumers"):
+            env.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+            redis_client.cache_clear()
+            run(scenario)
+    finally:
+        redis_client.cache_clear()  # the story's Redis again
+    warnings = [r.getMessage() for r in caplog.records if "counted per connection only" in r.getMessage()]
+    assert len(warnings) == 3, warnings  # the address count failed for each frame it saw (it would refuse the 2nd)
+    assert redis_client().exists(stream_subscribes_key("unknown")) == 0
 
 
 def test_a_document_over_the_notice_bound_goes_out_without_its_large_text_and_says_so(story: Story) -> None:
