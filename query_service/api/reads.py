@@ -13,13 +13,15 @@ from rest_framework.views import APIView
 from events.consistency import STATUS_HEADER, TOKEN_HEADER
 from query_service.adapters import opensearch, redis_client
 from query_service.search.consistency import token_read, version_wait
-from query_service.search.freshness import freshness_read
+from query_service.search.freshness import RecentRecords, freshness_of, freshness_record
 
 FRESHNESS_HEADERS = {
     "last_event_at": "X-Read-Model-Last-Event-At",
     "updated_at": "X-Read-Model-Updated-At",
     "age_seconds": "X-Read-Model-Age",
 }
+# Freshness records of this process, read from Redis at most every FRESHNESS_CACHE_SECONDS.
+RECENT_FRESHNESS = RecentRecords(lambda group: freshness_record(client=redis_client(), group=group))
 
 
 class ReadApi(APIView):
@@ -53,7 +55,8 @@ class ReadApi(APIView):
 
     def fresh_response(self, data: dict[str, Any]) -> Response:
         """`data` plus how fresh the read model is, in the body and in headers."""
-        freshness = freshness_read(client=redis_client(), group=settings.PROJECTOR_GROUP)
+        record = RECENT_FRESHNESS.get(settings.PROJECTOR_GROUP, settings.FRESHNESS_CACHE_SECONDS)
+        freshness = freshness_of(record)
         response = Response({**data, "freshness": freshness})
         for key, header in FRESHNESS_HEADERS.items():
             if freshness is not None:

@@ -99,6 +99,13 @@ PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
 # The projector consumer group whose progress says how fresh the read models are.
 PROJECTOR_GROUP = projector_group()
+# Each answer's freshness comes from Redis at most this often per process (an in-process cache of the one record;
+# 0: read it on every request). The projector writes it once per batch, so the cache adds at most this much to its
+# age; it saves a Redis round trip on nearly every request.
+FRESHNESS_CACHE_SECONDS = float(os.environ.get("QUERY_FRESHNESS_CACHE_SECONDS", "0.5"))
+# Threads that run the HTTP views in each process (see config/asgi.py): requests beyond them wait for one. A request
+# carrying a consistency token holds its thread for up to QUERY_CONSISTENCY_WAIT_SECONDS.
+HTTP_THREADS = int(os.environ.get("QUERY_HTTP_THREADS", "32"))
 # How long a client is told to wait before retrying when OpenSearch is unreachable.
 RETRY_AFTER_SECONDS = int(os.environ.get("QUERY_RETRY_AFTER_SECONDS", "5"))
 
