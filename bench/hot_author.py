@@ -23,6 +23,7 @@ from opensearchpy import OpenSearch
 from bench.history import HOT_AUTHOR, hot_author_history
 from bench.projection import Namespace, dead_letters, live_loop, produce, project
 from bench.stats import Failures, machine_line, spread
+from projector.consumer.app import BATCH_SIZE_DEFAULT
 from read_models.indices import alias_of
 from read_models.models import READ_MODELS
 from runtime.settings import opensearch_url
@@ -67,7 +68,9 @@ def main() -> None:
     parser.add_argument("--comments", type=int, default=20_000)
     parser.add_argument("--window", type=float, default=10, help="percent of the comments in each window")
     parser.add_argument("--samples", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=500, help="the live projector's batch (PROJECTOR_BATCH_SIZE)")
+    parser.add_argument(
+        "--batch", type=int, default=BATCH_SIZE_DEFAULT, help="the live projector's batch (PROJECTOR_BATCH_SIZE)"
+    )
     parser.add_argument("--budget", type=float, default=120, help="seconds a sample may project comments for")
     args = parser.parse_args()
     print(machine_line("before"), flush=True)

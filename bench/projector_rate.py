@@ -38,6 +38,7 @@ from bench.projection import (
     read_floor,
 )
 from bench.stats import Failures, machine_line, spread
+from projector.consumer.app import BATCH_SIZE_DEFAULT
 from runtime.settings import opensearch_url
 
 TARGET = 0.6
@@ -80,7 +81,9 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--users", type=int, default=0, help="default: posts / 10, at least 20")
     parser.add_argument("--samples", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=500, help="the live projector's batch (PROJECTOR_BATCH_SIZE)")
+    parser.add_argument(
+        "--batch", type=int, default=BATCH_SIZE_DEFAULT, help="the live projector's batch (PROJECTOR_BATCH_SIZE)"
+    )
     parser.add_argument("--budget", type=float, default=600, help="seconds a sample may project for")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()

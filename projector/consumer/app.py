@@ -21,6 +21,11 @@ from projector.consumer.writer import Writer
 from runtime.redis_clients import redis_client
 from runtime.settings import kafka_bootstrap_servers, opensearch_url, projector_group
 
+# Records a batch takes at most. A batch costs a fixed number of requests (`projector.consumer.writer`), so a larger
+# one drains a backlog faster (bench-projector, 2,000 posts: 1,673 events/s at 500, 2,322 at 2,000); under a steady
+# load a poll returns what has arrived, so batches stay small and latency does not grow.
+BATCH_SIZE_DEFAULT = 2000
+
 
 @dataclass(frozen=True)
 class ProjectorConfig:
@@ -36,7 +41,7 @@ class ProjectorConfig:
         """PROJECTOR_GROUP, PROJECTOR_BATCH_SIZE, PROJECTOR_BATCH_TIMEOUT (s), PROJECTOR_METRICS_PORT (0: none)."""
         return cls(
             group=projector_group(),
-            batch_size=int(os.environ.get("PROJECTOR_BATCH_SIZE", "500")),
+            batch_size=int(os.environ.get("PROJECTOR_BATCH_SIZE", str(BATCH_SIZE_DEFAULT))),
             batch_timeout=float(os.environ.get("PROJECTOR_BATCH_TIMEOUT", "0.5")),
             metrics_port=int(os.environ.get("PROJECTOR_METRICS_PORT", "9108")),
         )
