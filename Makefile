@@ -88,7 +88,7 @@ bench-rebuild: services ## P7: a full rebuild's build phase on a realistic histo
 	@$(RUN) python -m infra exec -- python -m bench.rebuild_rate --posts $(or $(POSTS),2000) --samples $(or $(SAMPLES),3) \
 		--budget $(or $(BUDGET),900)
 
-bench-query: services ## list/search p50/p99 of the query service vs the same list by the Django ORM (POSTS=100000 SAMPLES=3)
+bench-query: services ## list/search p50/p99 and throughput of the query service vs the raw _search it sends and a fair Django ORM list (POSTS=100000 SAMPLES=3)
 	@$(RUN) python -m infra exec -- python -m bench.query_read --posts $(or $(POSTS),100000) --samples $(or $(SAMPLES),3)
 
 bench-ryw: services ## read-your-writes wait p50/p99 and stale count under a steady write load (RYW_SECONDS=20 SAMPLES=3 READERS=16)

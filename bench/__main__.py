@@ -68,7 +68,7 @@ SUITES = (
     Suite("query", "query_read",
           ("--posts", "10000", "--users", "200", "--seconds", "3", "--warmup", "1", "--alone-seconds", "1",
            "--deep-pages", "20", "--samples", "3"), 1800,
-          "List/search p50/p99 of the query service vs the same list by the Django ORM, concurrency 16, then alone."),
+          "Issue 15: list/search of the query service vs its raw _search and a fair ORM list, at 16 and alone."),
     Suite("ryw", "read_your_writes", ("--seconds", "20", "--samples", "3"), 900,
           "Read-your-writes wait p50/p99 and stale count under a steady write load."),
     Suite("searchable", "commit_to_searchable", ("--seconds", "10", "--samples", "3", "--rate", "20"), 900,

@@ -74,6 +74,11 @@ def common_word() -> str:
     return TOPICAL_WORDS[0]
 
 
+def rare_word(seed: int = 7) -> str:
+    """The least frequent word of `populate`'s vocabulary for `seed`: a search that matches a handful of posts."""
+    return Vocabulary.build(random.Random(seed)).words[-1]
+
+
 def popular_tag() -> str:
     """The most frequent tag."""
     return TAGS[0]

@@ -58,6 +58,15 @@ def get_source(client: OpenSearch, name: str, doc_id: str, fields: list[str] | N
     return hits[0]["_source"] if hits else None
 
 
+def page_body(body: dict[str, Any], *, key: str, cursor: str | None) -> dict[str, Any]:
+    """A page's search body as sent: `body` (with its `sort`) plus the total's bound and the cursor's `search_after`
+    (checked against `key`, the query the cursor was issued for; raises InvalidParameter)."""
+    body = {**body, "track_total_hits": TOTAL_HITS_LIMIT}
+    if cursor:
+        body["search_after"] = cursor_decode(cursor, key, len(body["sort"]))
+    return body
+
+
 def paged_search(
     client: OpenSearch,
     name: str,
@@ -77,9 +86,7 @@ def paged_search(
         cursor: the previous page's `next_cursor`, or None.
         shape: turns a hit into the public result.
     """
-    body = {**body, "track_total_hits": TOTAL_HITS_LIMIT}
-    if cursor:
-        body["search_after"] = cursor_decode(cursor, key, len(body["sort"]))
+    body = page_body(body, key=key, cursor=cursor)
     hits = search(client, name, body)["hits"]
     last = hits["hits"][-1]["sort"] if hits["hits"] and len(hits["hits"]) == body["size"] else None
     return {

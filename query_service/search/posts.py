@@ -87,6 +87,21 @@ def _post(hit: dict[str, Any]) -> dict[str, Any]:
     return source
 
 
+def post_search_body(post_filter: PostFilter, sort: str, size: int) -> tuple[dict[str, Any], str]:
+    """The search body of one page of published posts (before its cursor) and the key that binds cursors to it.
+
+    Args:
+        post_filter: which posts.
+        sort: newest, most_commented or relevance (relevance without `q` is newest).
+        size: page size (already capped by the caller).
+    """
+    sort = _sort_name(post_filter, sort)
+    body: dict[str, Any] = {"query": post_filter.query(), "sort": SORTS[sort], "size": size, "_source": LIST_FIELDS}
+    if post_filter.q:
+        body["highlight"] = HIGHLIGHT
+    return body, query_key({**asdict(post_filter), "sort": sort})
+
+
 def post_search(
     *, client: OpenSearch, post_filter: PostFilter, sort: str, cursor: str | None, size: int
 ) -> dict[str, Any]:
@@ -103,22 +118,22 @@ def post_search(
         {"results": [post, ...], "next_cursor": str | None, "total": int, "total_is_exact": bool}; each post has
         `highlights` ({field: [fragment, ...]}) when `q` is given.
     """
-    sort = _sort_name(post_filter, sort)
-    body: dict[str, Any] = {"query": post_filter.query(), "sort": SORTS[sort], "size": size, "_source": LIST_FIELDS}
-    if post_filter.q:
-        body["highlight"] = HIGHLIGHT
-    key = query_key({**asdict(post_filter), "sort": sort})
+    body, key = post_search_body(post_filter, sort, size)
     return gateway.paged_search(client, "posts", body, key=key, cursor=cursor, shape=_post)
 
 
-def tag_facets(*, client: OpenSearch, post_filter: PostFilter) -> list[dict[str, Any]]:
-    """Tag counts over the published posts the filter matches, most frequent first (ties by name)."""
-    body = {
+def tag_facets_body(post_filter: PostFilter) -> dict[str, Any]:
+    """The search body of the tag counts over the published posts the filter matches."""
+    return {
         "query": post_filter.query(),
         "size": 0,
         "aggs": {"tags": {"terms": {"field": "tags", "size": FACET_SIZE, "order": FACET_ORDER}}},
     }
-    buckets = gateway.search(client, "posts", body)["aggregations"]["tags"]["buckets"]
+
+
+def tag_facets(*, client: OpenSearch, post_filter: PostFilter) -> list[dict[str, Any]]:
+    """Tag counts over the published posts the filter matches, most frequent first (ties by name)."""
+    buckets = gateway.search(client, "posts", tag_facets_body(post_filter))["aggregations"]["tags"]["buckets"]
     return [{"tag": bucket["key"], "count": bucket["doc_count"]} for bucket in buckets]
 
 
