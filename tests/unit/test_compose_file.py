@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from runtime.settings import KAFKA_PORT, OPENSEARCH_PORT, POSTGRES_PORT, REDIS_PORT
+from runtime.settings import (
+    KAFKA_PORT,
+    OPENSEARCH_PORT,
+    POSTGRES_PORT,
+    REDIS_MAXMEMORY_POLICY,
+    REDIS_PORT,
+    redis_maxmemory,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # compose.yaml has no fallback secret: every `config` below is given one, as an operator's .env would.
@@ -76,3 +83,26 @@ def test_compose_config_rejects_an_unknown_key(tmp_path: Path) -> None:
     result = _config(broken)
     assert result.returncode != 0
     assert "imagee" in result.stderr
+
+
+def _redis_command(env: dict[str, str]) -> list[str]:
+    """The redis service's command as compose resolves it (one item a line under `command:`)."""
+    result = _config(REPO_ROOT / "compose.yaml", env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    start = lines.index("  redis:")
+    items = []
+    for line in lines[lines.index("    command:", start) + 1 :]:
+        if not line.startswith("    - "):
+            break
+        items.append(line.removeprefix("    - ").strip("'\""))
+    return items
+
+
+def test_compose_redis_is_bounded_like_the_local_one_and_reads_redis_maxmemory() -> None:
+    command = _redis_command(SECRET_ENV)
+    assert command[0] == "redis-server"
+    assert command[command.index("--maxmemory") + 1] == redis_maxmemory()  # the same default as `make services`
+    assert command[command.index("--maxmemory-policy") + 1] == REDIS_MAXMEMORY_POLICY
+    smaller = _redis_command({**SECRET_ENV, "REDIS_MAXMEMORY": "256mb"})
+    assert smaller[smaller.index("--maxmemory") + 1] == "256mb"
