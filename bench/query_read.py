@@ -39,6 +39,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -355,45 +356,27 @@ class Target:
         return f"{self.name} {paired_ratio(top, bottom, self.figure).text('.2f')} [{self.target}]"
 
 
-def alone_p50(f: Figures) -> float:
-    """The one-client p50 (ms)."""
-    return f.alone_p50_ms
-
-
-def loaded_p50(f: Figures) -> float:
-    """The p50 at the benchmark's concurrency (ms)."""
-    return f.p50_ms
-
-
-def loaded_p99(f: Figures) -> float:
-    """The p99 at the benchmark's concurrency (ms)."""
-    return f.p99_ms
-
-
-def throughput(f: Figures) -> float:
-    """Requests/s at the benchmark's concurrency."""
-    return f.rate
-
-
 def ratio_lines(results: list[tuple[Case, str, list[Figures]]], concurrency: int, far: str | None) -> list[str]:
     """The issue's ratios: query / raw `_search` per case, query / ORM per case, and the far page / page 1."""
     at = f"at {concurrency}"
     samples = {(case.peer, case.key): figures for case, _, figures in results}
     labels = {case.key: case.label for case, _, _ in results if case.peer == "query"}
-    raw = (Target("p50 alone", alone_p50, "<= 1.5"), Target(f"p50 {at}", loaded_p50, "<= 1.5"),
-           Target(f"throughput {at}", throughput, ">= 0.7"))  # fmt: skip
-    orm = (Target(f"p99 {at}", loaded_p99, "<= 0.25"), Target(f"throughput {at}", throughput, ">= 2"))
+    alone_p50, loaded_p50 = attrgetter("alone_p50_ms"), attrgetter("p50_ms")
+    rate = attrgetter("rate")
+    peers = [  # (peer, its title, the issue's ratios against it)
+        ("raw", "raw", (Target("p50 alone", alone_p50, "<= 1.5"), Target(f"p50 {at}", loaded_p50, "<= 1.5"),
+                        Target(f"throughput {at}", rate, ">= 0.7"))),
+        ("orm", "ORM", (Target(f"p99 {at}", attrgetter("p99_ms"), "<= 0.25"),
+                        Target(f"throughput {at}", rate, ">= 2"))),
+    ]  # fmt: skip
     deep = (Target("p50 alone", alone_p50, "<= 1.5"), Target(f"p50 {at}", loaded_p50, "<= 1.5"))
-    lines = ["ratios, sample round by round: median (min-max, n); the issue's target in brackets", "  query / raw:"]
-    for key, label in labels.items():
-        if ("raw", key) in samples:
-            top, bottom = samples["query", key], samples["raw", key]
-            lines.append(f"    {label:<42} " + "  ".join(t.text(top, bottom) for t in raw))
-    lines.append("  query / ORM:")
-    for key, label in labels.items():
-        if ("orm", key) in samples:
-            top, bottom = samples["query", key], samples["orm", key]
-            lines.append(f"    {label:<42} " + "  ".join(t.text(top, bottom) for t in orm))
+    lines = ["ratios, sample round by round: median (min-max, n); the issue's target in brackets"]
+    for peer, title, targets in peers:
+        lines.append(f"  query / {title}:")
+        for key, label in labels.items():
+            if (peer, key) in samples:
+                top, bottom = samples["query", key], samples[peer, key]
+                lines.append(f"    {label:<42} " + "  ".join(t.text(top, bottom) for t in targets))
     if far:
         lines.append(f"  {labels[far]} / page 1 (search_after):")
         for peer in ("query", "raw"):
