@@ -1,14 +1,19 @@
 """The envelope every event travels in, and its JSON bytes: `encode` for producers, `decode` for consumers.
 
-On the wire an event is one UTF-8 JSON object: the envelope fields, `"envelope_version": 1` (how to read the
-envelope itself; any other value is undecodable) and `payload`, the event's own fields at `schema_version`.
+On the wire an event is one UTF-8 JSON object: the envelope fields, `"envelope_version"` (how to read the envelope
+itself) and the event's own fields at `schema_version`: in the clear as `payload`, or, for a personal event
+(`events.personal_data`), sealed under its subject's key as `sealed_payload` (base64 text). Producers write
+version 2; version 1 (no `subject_id`, payloads always in the clear) is what earlier releases wrote, still read.
+Any other envelope version is undecodable.
 
 `decode` is the only way in. It raises `UndecodableEvent` (with a reason) for anything that is not an event of this
-contract, whatever the bytes, and `UnsupportedEvent` for a well-formed event this release does not know; nothing
+contract, whatever the bytes, `UnsupportedEvent` for a well-formed event this release does not know, and
+`SealedPayloadUnreadable` for a sealed payload whose key the given ring does not hold (or holds as erased); nothing
 else. It returns the payload lifted to the current version of its type (see `events.upcasters`), so
-`schema_version` of the result is always the current one. `encode` writes current versions only and raises
-`ValueError` for a field that does not fit the contract, `MessageTooLarge` (a ValueError) above
-`MAX_MESSAGE_BYTES`: 1 MiB, within Kafka's default `max.message.bytes`, and far above any sane post.
+`schema_version` of the result is always the current one. `encode` writes current versions only, seals a personal
+payload when given its subject's key, and raises `ValueError` for a field that does not fit the contract,
+`MessageTooLarge` (a ValueError) above `MAX_MESSAGE_BYTES`: 1 MiB, within Kafka's default `max.message.bytes`, and
+far above any sane post.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from events.codec import Id, ShapeError, Uuid, Version, hints_of, reader_of, to_json
-from events.errors import MessageTooLarge, UndecodableEvent
+from events.errors import MessageTooLarge, SubjectKeyUnknown, UndecodableEvent
+from events.personal_data import KeyRing, seal, sealing_context, unseal
 from events.types import SPECS, AggregateType, current_spec, event_spec, spec_of
 from events.upcasters import payload_lift
 
-ENVELOPE_VERSION = 1
+ENVELOPE_VERSION = 2
+READABLE_ENVELOPE_VERSIONS = (1, 2)
 MAX_MESSAGE_BYTES = 1024 * 1024
 _IDENTITY = ("event_type", "schema_version")  # read first: they decide whether the rest can be read at all
 
@@ -46,6 +53,7 @@ class EventEnvelope:
         correlation_id: shared by every event that one outside request caused, end to end.
         causation_id: the id of the command, request or event that caused this one, if any.
         actor_id: the user who acted, null for the system itself.
+        subject_id: the person whose data the payload carries (a personal event's key is theirs), else null.
         payload: an instance of the class registered for (`event_type`, `schema_version`).
     """
 
@@ -59,6 +67,7 @@ class EventEnvelope:
     correlation_id: Id
     causation_id: Id | None
     actor_id: Id | None
+    subject_id: Id | None
     payload: Any
 
     def __post_init__(self) -> None:
@@ -84,9 +93,17 @@ class EventEnvelope:
         actor_id: str | None = None,
         occurred_at: datetime | None = None,
         event_id: str | None = None,
+        subject_id: str | None = None,
     ) -> EventEnvelope:
-        """The way to build an envelope: type, version, aggregate type and id come from the registry and payload."""
+        """The way to build an envelope: type, version, aggregate type and id come from the registry and payload.
+
+        A personal event's `subject_id` defaults to the person its payload names (`EventSpec.subject_in`); an edit,
+        which does not name its author, must be given it (ValueError otherwise).
+        """
         spec = spec_of(payload)
+        subject_id = subject_id or spec.subject_in(payload)
+        if spec.personal and subject_id is None:
+            raise ValueError(f"{spec.event_type} carries personal data: give its subject_id")
         return cls(
             event_id=event_id or str(uuid.uuid4()),
             event_type=spec.event_type,
@@ -98,41 +115,88 @@ class EventEnvelope:
             correlation_id=correlation_id,
             causation_id=causation_id,
             actor_id=actor_id,
+            subject_id=subject_id,
             payload=payload,
         )
 
+    @property
+    def personal(self) -> bool:
+        """Whether the payload carries a person's data (sealed on the wire when encoded with their key)."""
+        return SPECS[(self.event_type, self.schema_version)].personal
+
 
 _FIELDS = [f.name for f in dataclasses.fields(EventEnvelope) if f.name != "payload"]
+_V1_FIELDS = [name for name in _FIELDS if name != "subject_id"]
 
 
-def envelope_to_dict(envelope: EventEnvelope) -> dict[str, Any]:
-    """The JSON object of `envelope` (raises ValueError when a field does not fit the contract)."""
+def envelope_to_dict(envelope: EventEnvelope, key: bytes | None = None) -> dict[str, Any]:
+    """The JSON object of `envelope`, its payload sealed under `key` when personal and a key is given.
+
+    Raises:
+        ValueError: a field does not fit the contract.
+    """
     hints = hints_of(EventEnvelope)
     data: dict[str, Any] = {"envelope_version": ENVELOPE_VERSION}
     data.update((name, to_json(getattr(envelope, name), hints[name], name)) for name in _FIELDS)
     spec = event_spec(envelope.event_type, envelope.schema_version)
-    data["payload"] = to_json(envelope.payload, spec.payload_class, "payload")
+    payload = to_json(envelope.payload, spec.payload_class, "payload")
+    if key is None or not spec.personal:
+        data["payload"] = payload
+    else:
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        data["sealed_payload"] = seal(text, key, _context(data))
     return data
 
 
-def envelope_from_dict(data: Any) -> EventEnvelope:
-    """The envelope a parsed JSON value stands for; raises UndecodableEvent or UnsupportedEvent, nothing else."""
+def envelope_from_dict(data: Any, keys: KeyRing | None = None) -> EventEnvelope:
+    """The envelope a parsed JSON value stands for, a sealed payload opened with its subject's key from `keys`.
+
+    Raises:
+        UndecodableEvent, UnsupportedEvent, SealedPayloadUnreadable; nothing else.
+    """
     if not isinstance(data, dict):
         raise UndecodableEvent(f"an event is a JSON object, got {type(data).__name__}")
     version = data.get("envelope_version")
-    if type(version) is not int or version != ENVELOPE_VERSION:
-        raise UndecodableEvent(f"unknown envelope_version {json.dumps(version)[:40]} (this release reads 1)")
+    if type(version) is not int or version not in READABLE_ENVELOPE_VERSIONS:
+        raise UndecodableEvent(f"unknown envelope_version {json.dumps(version)[:40]} (this release reads 1 and 2)")
     try:
         fields = {name: _field(data, name) for name in _IDENTITY}
         spec = event_spec(fields["event_type"], fields["schema_version"])
-        fields.update((name, _field(data, name)) for name in _FIELDS if name not in _IDENTITY)
-        if "payload" not in data:
-            raise ShapeError("payload", "is missing")
-        payload = payload_lift(spec, data["payload"])
+        names = _FIELDS if version == 2 else _V1_FIELDS
+        fields.update((name, _field(data, name)) for name in names if name not in _IDENTITY)
+        payload = payload_lift(spec, _payload_json(data, fields, spec.personal, keys))
+        if version == 1:  # written before subjects: the payload names its person, or no one
+            fields["subject_id"] = spec.subject_in(payload)
         fields["schema_version"] = current_spec(spec.event_type).schema_version
         return EventEnvelope(**fields, payload=payload)
     except ValueError as exc:  # ShapeError, and the envelope's own consistency checks
         raise UndecodableEvent(str(exc)) from None
+
+
+def _payload_json(data: dict[str, Any], fields: dict[str, Any], personal: bool, keys: KeyRing | None) -> Any:
+    """The payload's JSON: as written, or opened (raises SealedPayloadUnreadable, ShapeError, UndecodableEvent)."""
+    if "sealed_payload" not in data:
+        if "payload" not in data:
+            raise ShapeError("payload", "is missing")
+        return data["payload"]
+    sealed, subject_id = data["sealed_payload"], fields.get("subject_id")
+    if "payload" in data or not isinstance(sealed, str) or not personal or subject_id is None:
+        raise ShapeError("sealed_payload", "is a personal event's only payload, a string, beside its subject_id")
+    aggregate = f"{fields['aggregate_type']}:{fields['aggregate_id']}@{fields['aggregate_version']}"
+    if keys is None:
+        raise SubjectKeyUnknown(
+            "a sealed payload needs a key ring", subject_id=subject_id, event_type=fields["event_type"],
+            aggregate=aggregate,
+        )  # fmt: skip
+    key = keys.key_of(subject_id, event_type=fields["event_type"], aggregate=aggregate)
+    try:
+        return json.loads(unseal(sealed, key, _context(data)))
+    except (ValueError, RecursionError) as exc:
+        raise UndecodableEvent(f"sealed payload is not JSON: {str(exc)[:200]}") from None
+
+
+def _context(data: dict[str, Any]) -> bytes:
+    return sealing_context(data["event_id"], data["aggregate_type"], data["aggregate_id"], data["aggregate_version"])
 
 
 @functools.cache
@@ -146,12 +210,19 @@ def _field(data: dict[str, Any], name: str) -> Any:
     return _reader(name)(data[name], name)
 
 
-def encode(envelope: EventEnvelope) -> bytes:
-    """The message bytes of `envelope`, compact UTF-8 JSON (raises ValueError, MessageTooLarge)."""
+def encode(envelope: EventEnvelope, key: bytes | None = None) -> bytes:
+    """The message bytes of `envelope`, compact UTF-8 JSON (raises ValueError, MessageTooLarge).
+
+    A personal payload is sealed under `key`, its subject's key; without one it is written in the clear, which is
+    for copies kept in process or in the notice stream (which erasure purges), never for the log: the outbox seals
+    every personal event (`command_service.apps.unit_of_work`).
+    """
     if envelope.schema_version != current_spec(envelope.event_type).schema_version:
         raise ValueError(f"producers write the current version of {envelope.event_type} only")
+    if envelope.personal and envelope.subject_id is None:
+        raise ValueError(f"{envelope.event_type} carries personal data: its subject_id is required")
     try:
-        text = json.dumps(envelope_to_dict(envelope), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text = json.dumps(envelope_to_dict(envelope, key), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except TypeError as exc:  # a non-JSON value inside a free-form object
         raise ValueError(str(exc)) from None
     data = text.encode("utf-8")
@@ -160,12 +231,14 @@ def encode(envelope: EventEnvelope) -> bytes:
     return data
 
 
-def decode(data: bytes) -> EventEnvelope:
-    """The envelope in a message's bytes, payload lifted to the current version.
+def decode(data: bytes, keys: KeyRing | None = None) -> EventEnvelope:
+    """The envelope in a message's bytes, payload opened with `keys` when sealed and lifted to the current version.
 
     Raises:
         UndecodableEvent: not an event of this contract; `reason` says why.
         UnsupportedEvent: an unknown event type or a newer schema version than this release knows.
+        SubjectErased: a sealed payload whose subject was erased: the payload is gone.
+        SubjectKeyUnknown: a sealed payload whose subject's key `keys` does not hold (or no `keys`).
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise UndecodableEvent(f"a message is bytes, got {type(data).__name__}")
@@ -177,7 +250,7 @@ def decode(data: bytes) -> EventEnvelope:
         raise UndecodableEvent(f"not UTF-8: {exc.reason} at byte {exc.start}") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError; so are NaN and huge integers
         raise UndecodableEvent(f"not JSON: {str(exc)[:200]}") from None
-    return envelope_from_dict(parsed)
+    return envelope_from_dict(parsed, keys)
 
 
 def _reject_constant(name: str) -> None:

@@ -1,8 +1,8 @@
 """JSON Schemas generated from the payload classes' type hints; `python -m events.schemas` rewrites the files.
 
-The committed files under `events/schemas/` (`envelope/v1.json`, `<event_type>/v<N>.json` for every registered
-version, old ones included) are what other languages and outside subscribers validate against. They are generated,
-never edited: a unit test fails when they differ from what the code generates. `--check` only compares.
+The committed files under `events/schemas/` (`envelope/v1.json` and `v2.json`, `<event_type>/v<N>.json` for every
+registered version, old ones included) are what other languages and outside subscribers validate against. They are
+generated, never edited: a unit test fails when they differ from what the code generates. `--check` only compares.
 
 Schemas are JSON Schema draft-07 (the dialect AsyncAPI 3 embeds) and leave `additionalProperties` open because
 readers ignore unknown keys. A class's docstring becomes the description, its `Attributes:` section the field
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from events.codec import UTC_TIME_REGEX, hints_of, optional_of, unwrap
-from events.envelope import ENVELOPE_VERSION, EventEnvelope
+from events.envelope import ENVELOPE_VERSION, READABLE_ENVELOPE_VERSIONS, EventEnvelope
 from events.types import SPECS, EventSpec
 
 DIALECT = "http://json-schema.org/draft-07/schema#"
@@ -99,19 +99,35 @@ def class_docs(cls: type) -> tuple[str, dict[str, str]]:
     return " ".join(body.split()), docs
 
 
-def envelope_schema() -> dict[str, Any]:
-    """The envelope with any payload: what every message on every event topic satisfies."""
+def envelope_schema(version: int = ENVELOPE_VERSION) -> dict[str, Any]:
+    """The envelope with any payload: what every message on every event topic satisfies.
+
+    Version 2 (written now) adds `subject_id` and the sealed form of a personal payload (`sealed_payload`, instead
+    of `payload`); version 1 is what earlier releases wrote, still read.
+    """
     schema = schema_for(EventEnvelope)
-    schema["properties"] = {
-        "envelope_version": {"description": "How to read the envelope itself.", "const": ENVELOPE_VERSION},
-        **schema["properties"],
-        "payload": {
-            "description": "The event's own fields, as the schema of its type and version says.",
-            "type": "object",
-        },
-    }
-    schema["required"] = ["envelope_version", *schema["required"]]
-    return {"$schema": DIALECT, "title": f"Event envelope v{ENVELOPE_VERSION}", **schema}
+    payload = {"description": "The event's own fields, as the schema of its type and version says.", "type": "object"}
+    envelope_version = {"description": "How to read the envelope itself.", "const": version}
+    if version == 1:
+        del schema["properties"]["subject_id"]
+        schema["properties"] = {"envelope_version": envelope_version, **schema["properties"], "payload": payload}
+        schema["required"] = ["envelope_version", *(name for name in schema["required"] if name != "subject_id")]
+    else:
+        schema["properties"] = {
+            "envelope_version": envelope_version,
+            **schema["properties"],
+            "payload": payload,
+            "sealed_payload": {
+                "description": "A personal event's payload, sealed under its subject's key (AES-256-GCM: base64 of a "
+                "12-byte nonce, the ciphertext of the payload's JSON and the tag; associated data "
+                "`event_id|aggregate_type|aggregate_id|aggregate_version`). Unreadable once the subject is erased.",
+                "type": "string",
+                "contentEncoding": "base64",
+            },
+        }
+        schema["required"] = ["envelope_version", *(name for name in schema["required"] if name != "payload")]
+        schema["oneOf"] = [{"required": ["payload"]}, {"required": ["sealed_payload"]}]
+    return {"$schema": DIALECT, "title": f"Event envelope v{version}", **schema}
 
 
 def payload_schema(spec: EventSpec) -> dict[str, Any]:
@@ -122,7 +138,7 @@ def payload_schema(spec: EventSpec) -> dict[str, Any]:
 
 def schema_files() -> dict[str, dict[str, Any]]:
     """Every committed schema by its path relative to `SCHEMA_DIR`."""
-    files = {f"envelope/v{ENVELOPE_VERSION}.json": envelope_schema()}
+    files = {f"envelope/v{version}.json": envelope_schema(version) for version in READABLE_ENVELOPE_VERSIONS}
     files.update((f"{s.event_type}/v{s.schema_version}.json", payload_schema(s)) for s in SPECS.values())
     return files
 

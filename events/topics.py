@@ -9,6 +9,13 @@ posts and comments 12 (most of the traffic; 12 splits evenly over 1, 2, 3, 4, 6 
 writes). Names carry no version suffix: event shapes are versioned in the envelope, and a topic would only be
 replaced to re-partition, which would be a migration with its own new names.
 
+Subject keys (`SUBJECT_KEYS`, `events.personal_data`): one compacted topic, keyed by user id, holding each person's
+key or the marker that they were erased. It is compacted, not kept whole: an erased person's key record must leave
+it within a stated bound, `SUBJECT_KEYS_COMPACTION_LAG_SECONDS` (default 3,600): Kafka rolls a segment at most that
+long after its first record, on the next append (the command service appends a tick to every partition every
+`SUBJECT_KEYS_TICK_SECONDS`, see `command_service.relay.key_ticks`), its log cleaner compacts a segment past the lag
+within `log.cleaner.backoff.ms` (15 s), and deletes the old files `file.delete.delay.ms` (1 s here) later.
+
 Dead letters: one topic per consumer group, `<group>.dlq`, with 1 partition: messages are rare and an operator
 replays them in arrival order. Messages keep their original key and bytes.
 
@@ -25,8 +32,9 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from events.envelope import EventEnvelope
@@ -35,12 +43,18 @@ from events.errors import TopicSetupError
 TOPIC_NAME = re.compile(r"[a-zA-Z0-9._-]{1,249}")
 
 
+# Events are kept forever: the topics are the log a read model is rebuilt from (projector rebuild reads them from
+# the start), and dead letters wait for an operator however long that takes.
+RETENTION: Mapping[str, str] = MappingProxyType({"retention.ms": "-1"})
+
+
 @dataclass(frozen=True)
 class TopicSpec:
-    """A topic's name and the partitions it must have at least."""
+    """A topic's name, the partitions it must have at least, and the configs it is created with."""
 
     name: str
     partitions: int
+    configs: Mapping[str, str] = field(default=RETENTION, compare=False)
 
     def __post_init__(self) -> None:
         if not TOPIC_NAME.fullmatch(self.name) or self.name in {".", ".."} or self.partitions < 1:
@@ -52,9 +66,7 @@ EVENT_TOPICS: dict[str, TopicSpec] = {
     "post": TopicSpec("content.posts", 12),
     "comment": TopicSpec("content.comments", 12),
 }
-# Events are kept forever: the topics are the log a read model is rebuilt from (projector rebuild reads them from
-# the start), and dead letters wait for an operator however long that takes.
-RETENTION = {"retention.ms": "-1"}
+SUBJECT_KEYS = TopicSpec("content.subject-keys", 6)
 DEAD_LETTER_SUFFIX = ".dlq"
 DEAD_LETTER_PARTITIONS = 1
 
@@ -83,6 +95,28 @@ def message_key(envelope: EventEnvelope) -> bytes:
     return envelope.aggregate_id.encode("utf-8")
 
 
+def subject_keys_compaction_lag_seconds() -> int:
+    """`SUBJECT_KEYS_COMPACTION_LAG_SECONDS` (default 3,600): how long an erased person's key may stay on the topic
+    before Kafka must compact it away, at most (plus a tick interval, the cleaner's back-off and the file delay)."""
+    raw = os.environ.get("SUBJECT_KEYS_COMPACTION_LAG_SECONDS", "3600")
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"SUBJECT_KEYS_COMPACTION_LAG_SECONDS must be a whole number of seconds >= 1, got {raw!r}")
+    return int(raw)
+
+
+def subject_keys_spec() -> TopicSpec:
+    """The key topic, prefixed, with its compaction configs (`SUBJECT_KEYS_COMPACTION_LAG_SECONDS`)."""
+    lag_ms = str(subject_keys_compaction_lag_seconds() * 1000)
+    configs = {
+        "cleanup.policy": "compact",
+        "max.compaction.lag.ms": lag_ms,  # a record may stay uncompacted this long at most
+        "segment.ms": lag_ms,  # and so the active segment rolls (on an append) after this long
+        "min.compaction.lag.ms": "0",
+        "file.delete.delay.ms": "1000",  # a compacted-away segment's file goes 1 s after, not the default 60 s
+    }
+    return TopicSpec(topic_prefix() + SUBJECT_KEYS.name, SUBJECT_KEYS.partitions, MappingProxyType(configs))
+
+
 def dead_letter_topic(consumer_group: str) -> str:
     """The dead-letter topic of a consumer group (raises ValueError when the group makes no valid topic name)."""
     return dead_letter_spec(consumer_group).name
@@ -105,7 +139,7 @@ def ensure_topics(
 
     Args:
         bootstrap_servers: comma-separated host:port of the brokers.
-        specs: the topics to ensure, the event topics when None.
+        specs: the topics to ensure, the event topics and the key topic when None.
         extra: more topics to ensure, e.g. `dead_letter_spec(group)`.
         replication_factor: for topics created now (1 on a dev node; a deployment passes its own).
         timeout: seconds for connecting and for each admin request.
@@ -118,7 +152,7 @@ def ensure_topics(
     """
     from kafka import KafkaAdminClient  # here, not at import: importing the contract needs no Kafka client
 
-    wanted = [*(event_topics().values() if specs is None else specs), *extra]
+    wanted = [*([*event_topics().values(), subject_keys_spec()] if specs is None else specs), *extra]
     if len({spec.name for spec in wanted}) != len(wanted):
         raise ValueError("each topic may be given once")
     timeout_ms = int(timeout * 1000)
@@ -132,6 +166,7 @@ def ensure_topics(
         existing = set(admin.list_topics())
         created = _create(admin, [s for s in wanted if s.name not in existing], replication_factor, timeout_ms)
         _check(admin, [s for s in wanted if s.name not in created])
+        _reconfigure(admin, [s for s in wanted if s.name not in created and s.configs is not RETENTION])
     finally:
         admin.close()
     return {spec.name: "created" if spec.name in created else "present" for spec in wanted}
@@ -141,7 +176,7 @@ def _create(admin: Any, missing: list[TopicSpec], replication_factor: int, timeo
     if not missing:
         return set()
     request = {
-        s.name: {"num_partitions": s.partitions, "replication_factor": replication_factor, "configs": RETENTION}
+        s.name: {"num_partitions": s.partitions, "replication_factor": replication_factor, "configs": dict(s.configs)}
         for s in missing
     }
     response = admin.create_topics(request, timeout_ms=timeout_ms, raise_errors=False)
@@ -173,6 +208,19 @@ def _check(admin: Any, specs: list[TopicSpec]) -> None:
             )
     if problems:
         raise TopicSetupError("; ".join(problems))
+
+
+def _reconfigure(admin: Any, specs: list[TopicSpec]) -> None:
+    """Set an existing topic's configs to its spec's (the key topic's compaction bound follows its setting)."""
+    if not specs:
+        return
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    resources = [ConfigResource(ConfigResourceType.TOPIC, s.name, configs=dict(s.configs)) for s in specs]
+    response = admin.alter_configs(resources)  # incremental SET where the broker has it: other configs stay
+    failed = [f"{name}: {result}" for name, result in response.get("topic", {}).items() if result != "OK"]
+    if failed:
+        raise TopicSetupError("could not configure topics: " + "; ".join(failed))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,22 +32,37 @@ class EventSpec:
     schema_version: int
     aggregate_type: str
     payload_class: type
+    personal: bool = False  # the payload carries a person's data: sealed under their key (events.personal_data)
 
     @property
     def aggregate_id_field(self) -> str:
         """The payload field holding the aggregate id."""
         return f"{self.aggregate_type}_id"
 
+    def subject_in(self, payload: object) -> str | None:
+        """The person a personal payload names itself: a user event's user, or a content event's author snapshot.
+
+        Other personal payloads (an edit) do not name their author; their producer gives the subject.
+        """
+        if not self.personal:
+            return None
+        author = getattr(payload, "author", None)
+        if isinstance(author, AuthorSnapshot):
+            return author.user_id
+        return getattr(payload, "user_id", None) if self.aggregate_type == "user" else None
+
 
 _SPECS: dict[tuple[str, int], EventSpec] = {}
 SPECS = MappingProxyType(_SPECS)
 
 
-def _event[T: type](event_type: str, aggregate_type: str, version: int = 1) -> Callable[[T], T]:
+def _event[T: type](
+    event_type: str, aggregate_type: str, version: int = 1, *, personal: bool = False
+) -> Callable[[T], T]:
     def register(cls: T) -> T:
         if (event_type, version) in _SPECS or aggregate_type not in AGGREGATE_TYPES:
             raise RuntimeError(f"bad registration of {event_type} v{version} for {aggregate_type}")
-        _SPECS[(event_type, version)] = EventSpec(event_type, version, aggregate_type, cls)
+        _SPECS[(event_type, version)] = EventSpec(event_type, version, aggregate_type, cls, personal)
         return cls
 
     return register
@@ -68,7 +83,7 @@ class AuthorSnapshot:
     user_version: Version
 
 
-@_event("user.registered", "user", version=1)
+@_event("user.registered", "user", version=1, personal=True)
 @dataclass(frozen=True)
 class UserRegisteredV1:
     """A user signed up (shape of an earlier release: one `name`, avatar and bio optional)."""
@@ -80,7 +95,7 @@ class UserRegisteredV1:
     bio: str = ""
 
 
-@_event("user.registered", "user", version=2)
+@_event("user.registered", "user", version=2, personal=True)
 @dataclass(frozen=True)
 class UserRegistered:
     """A user signed up."""
@@ -92,7 +107,7 @@ class UserRegistered:
     bio: str
 
 
-@_event("user.profile_changed", "user")
+@_event("user.profile_changed", "user", personal=True)
 @dataclass(frozen=True)
 class UserProfileChanged:
     """A user's public profile changed; carries the full new values, not a diff, so applying it is idempotent."""
@@ -119,7 +134,20 @@ class UserReactivated:
     user_id: Id
 
 
-@_event("post.created", "post")
+@_event("user.erased", "user")
+@dataclass(frozen=True)
+class UserErased:
+    """A person closed their account and had their personal data erased (or staff did it for them).
+
+    Their key is gone (`events.personal_data`): every sealed payload about them, in every copy of the log, is
+    unreadable from now on. Their posts and comments were deleted just before, each with its own `post.deleted` or
+    `comment.deleted`; a consumer that keeps anything else about the person (a copy of a profile, a cache) drops it.
+    """
+
+    user_id: Id
+
+
+@_event("post.created", "post", personal=True)
 @dataclass(frozen=True)
 class PostCreated:
     """A draft post was created."""
@@ -132,7 +160,7 @@ class PostCreated:
     created_at: datetime
 
 
-@_event("post.edited", "post")
+@_event("post.edited", "post", personal=True)
 @dataclass(frozen=True)
 class PostEdited:
     """A post's title and content were replaced."""
@@ -142,7 +170,7 @@ class PostEdited:
     content: str
 
 
-@_event("post.tags_changed", "post")
+@_event("post.tags_changed", "post", personal=True)
 @dataclass(frozen=True)
 class PostTagsChanged:
     """A post's tags were replaced by `tags` (the full new set)."""
@@ -184,7 +212,7 @@ class PostDeleted:
     post_id: Id
 
 
-@_event("comment.added", "comment")
+@_event("comment.added", "comment", personal=True)
 @dataclass(frozen=True)
 class CommentAdded:
     """A comment was added to a post."""
@@ -196,7 +224,7 @@ class CommentAdded:
     created_at: datetime
 
 
-@_event("comment.edited", "comment")
+@_event("comment.edited", "comment", personal=True)
 @dataclass(frozen=True)
 class CommentEdited:
     """A comment's body was replaced."""
