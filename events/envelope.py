@@ -98,10 +98,10 @@ class EventEnvelope:
         """The way to build an envelope: type, version, aggregate type and id come from the registry and payload.
 
         A personal event's `subject_id` defaults to the person its payload names (`EventSpec.subject_in`); an edit,
-        which does not name its author, must be given it (ValueError otherwise).
+        which does not name its author, must be given it (ValueError otherwise). Other events have no subject.
         """
         spec = spec_of(payload)
-        subject_id = subject_id or spec.subject_in(payload)
+        subject_id = (subject_id or spec.subject_in(payload)) if spec.personal else None
         if spec.personal and subject_id is None:
             raise ValueError(f"{spec.event_type} carries personal data: give its subject_id")
         return cls(

@@ -104,6 +104,18 @@ def subject_keys_compaction_lag_seconds() -> int:
     return int(raw)
 
 
+def subject_keys_tick_seconds() -> float:
+    """`SUBJECT_KEYS_TICK_SECONDS` (default 60): how often the relay appends a tick to every key-topic partition."""
+    raw = os.environ.get("SUBJECT_KEYS_TICK_SECONDS", "60")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 0.1 <= seconds <= 86_400:
+        raise ValueError(f"SUBJECT_KEYS_TICK_SECONDS must be between 0.1 and 86400 seconds, got {raw!r}")
+    return seconds
+
+
 def subject_keys_spec() -> TopicSpec:
     """The key topic, prefixed, with its compaction configs (`SUBJECT_KEYS_COMPACTION_LAG_SECONDS`)."""
     lag_ms = str(subject_keys_compaction_lag_seconds() * 1000)

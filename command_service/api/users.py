@@ -1,4 +1,4 @@
-"""Users: register, read a profile, change one's own profile (tokens: api/auth.py)."""
+"""Users: register, read a profile, change one's own profile, erase an account (tokens: api/auth.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from command_service.api.serializers import (
 )
 from command_service.api.throttles import RegisterAddressThrottle
 from command_service.domain import rules
-from command_service.services.users import user_profile_change, user_register
+from command_service.services.users import user_erase, user_profile_change, user_register
 
 
 class UserRegisterApi(CommandApi):
@@ -60,13 +60,18 @@ class UserRegisterApi(CommandApi):
 
 
 class UserDetailApi(CommandApi):
-    """A user's public profile; its owner changes it with PATCH."""
+    """A user's public profile; its owner changes it with PATCH; DELETE erases the account and the person's data."""
 
     @extend_schema_serializer(component_name="UserProfileChange")
     class InputSerializer(PartialInput):
         display_name = Text(required=False, rules=text_rules(rules.DISPLAY_NAME_MAX))
         avatar_url = Text(required=False, allow_null=True, rules=AVATAR_URL_RULES)
         bio = Text(required=False, rules=text_rules(rules.BIO_MAX, required=False))
+
+    @extend_schema_serializer(component_name="UserErase")
+    class EraseSerializer(StrictInput):
+        password = Text(write_only=True, required=False, help_text="the account's current password: required when "
+                        "erasing one's own account, ignored for staff erasing someone else's")  # fmt: skip
 
     permission_classes = [IsAuthenticatedOrReadOnly]  # anyone reads; changes need a token
 
@@ -97,3 +102,24 @@ class UserDetailApi(CommandApi):
             **data,
         )
         return written_response(written, UserOutput(self.queries.user_detail(user_id=user_id)).data)
+
+    @extend_schema(
+        operation_id="user_erase",
+        description=(
+            "Erase the account and the person's data (GDPR art. 17): the user, re-entering their password, or staff. "
+            "Their posts and comments are deleted, every token revoked, the profile and password dropped, and "
+            "`user.erased` published; every read channel drops them within the bound the README states. The "
+            "account answers 404 from then on (a second DELETE too), and its username is free for anyone at once."
+        ),
+        request=EraseSerializer,
+        parameters=[IF_MATCH, *written_headers(204)],
+        responses={204: None, **errors(400, 401, 403, 404, 412)},
+    )
+    def delete(self, request: Request, user_id: int) -> Response:
+        serializer = self.EraseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        written = user_erase(
+            user_id=user_id, actor=require_actor(request), password=serializer.validated_data.get("password"),
+            expected_version=expected_version(request), uow=self.uow,
+        )  # fmt: skip
+        return written_response(written, status=status.HTTP_204_NO_CONTENT)

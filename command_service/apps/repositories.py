@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Model, Q
+from django.urls import reverse
+from django.utils import timezone
+from knox.models import AuthToken
 
 from command_service.apps.comments.models import Comment as CommentRow
+from command_service.apps.idempotency.models import IdempotencyRecord
 from command_service.apps.posts.models import Post as PostRow
 from command_service.apps.posts.models import Tag
 from command_service.apps.users.models import User as UserRow
 from command_service.apps.users.passwords import password_problems
+from command_service.domain import rules
 from command_service.domain.comments import Comment
 from command_service.domain.errors import Conflict, NotFound
 from command_service.domain.posts import Post, PostStatus
 from command_service.domain.users import User
+from command_service.services.idempotency import caller_scope
 
 
 def _save_if_unchanged(row_class: type[Model], pk: int, read_version: int, **fields: object) -> None:
@@ -27,7 +35,8 @@ class DjangoUsers:
     """Users in the `users` table."""
 
     def get(self, user_id: int, *, include_inactive: bool = False) -> User:
-        rows = UserRow.objects if include_inactive else UserRow.objects.filter(is_active=True)
+        rows = UserRow.objects.filter(erased_at__isnull=True)  # an erased account is one that is not
+        rows = rows if include_inactive else rows.filter(is_active=True)
         try:
             row = rows.get(pk=user_id)
         except UserRow.DoesNotExist:
@@ -63,6 +72,42 @@ class DjangoUsers:
             version=user.version,
         )  # fmt: skip
 
+    def password_matches(self, user_id: int, password: str) -> bool:
+        # A password longer than any that can be set is not hashed to find out that it is wrong.
+        row = UserRow.objects.filter(pk=user_id, erased_at__isnull=True).first()
+        return row is not None and len(password) <= rules.PASSWORD_MAX and row.check_password(password)
+
+    def erase(self, user: User) -> None:
+        """Blank the account row (an unusable password: not even a hash of the old one stays), then every other row
+        that holds the person's data: sign-in tokens, their stored Idempotency-Key responses (and their
+        registration's), admin log entries naming them or their content, and the text and tags of their posts and
+        comments."""
+        unusable = UserRow()
+        unusable.set_unusable_password()
+        _save_if_unchanged(
+            UserRow, user.id, user.version - 1,
+            username=user.username, display_name="", avatar_url="", bio="", email="", first_name="", last_name="",
+            password=unusable.password, is_active=False, is_staff=False, is_superuser=False, last_login=None,
+            erased_at=timezone.now(), version=user.version,
+        )  # fmt: skip
+        AuthToken.objects.filter(user_id=user.id).delete()
+        posts = list(PostRow.objects.filter(author_id=user.id).values_list("pk", flat=True))
+        comments = list(CommentRow.objects.filter(author_id=user.id).values_list("pk", flat=True))
+        # Their own stored responses, and their registration's (an anonymous caller's, found by its Location).
+        IdempotencyRecord.objects.filter(
+            Q(scope=caller_scope(user.id, None))
+            | Q(headers__Location__endswith=reverse("api:user-detail", kwargs={"user_id": user.id}))
+        ).delete()  # fmt: skip
+        named = Q(content_type=ContentType.objects.get_for_model(UserRow), object_id=str(user.id))
+        named |= Q(content_type=ContentType.objects.get_for_model(PostRow), object_id__in=[str(pk) for pk in posts])
+        named |= Q(
+            content_type=ContentType.objects.get_for_model(CommentRow), object_id__in=[str(pk) for pk in comments]
+        )
+        LogEntry.objects.filter(named).delete()
+        PostRow.objects.filter(pk__in=posts).update(title="", content="")
+        PostRow.tags.through.objects.filter(post_id__in=posts).delete()
+        CommentRow.objects.filter(pk__in=comments).update(body="")
+
 
 class DjangoPosts:
     """Posts in the `posts` table, tags through `tags`."""
@@ -72,6 +117,14 @@ class DjangoPosts:
             row = PostRow.objects.prefetch_related("tags").get(pk=post_id)
         except PostRow.DoesNotExist:
             raise NotFound(f"post {post_id} not found") from None
+        return self._post_of(row)
+
+    def of_author(self, author_id: int) -> list[Post]:
+        rows = PostRow.objects.prefetch_related("tags").filter(author_id=author_id).order_by("pk")
+        return [self._post_of(row) for row in rows]
+
+    @staticmethod
+    def _post_of(row: PostRow) -> Post:
         return Post(
             id=row.pk, author_id=row.author_id, title=row.title, content=row.content,
             tags=tuple(sorted(tag.name for tag in row.tags.all())), status=PostStatus(row.status),
@@ -115,6 +168,13 @@ class DjangoComments:
             row = CommentRow.objects.get(pk=comment_id)
         except CommentRow.DoesNotExist:
             raise NotFound(f"comment {comment_id} not found") from None
+        return self._comment_of(row)
+
+    def of_author(self, author_id: int) -> list[Comment]:
+        return [self._comment_of(row) for row in CommentRow.objects.filter(author_id=author_id).order_by("pk")]
+
+    @staticmethod
+    def _comment_of(row: CommentRow) -> Comment:
         return Comment(
             id=row.pk, post_id=row.post_id, author_id=row.author_id, body=row.body, created_at=row.created_at,
             updated_at=row.updated_at, is_deleted=row.is_deleted, version=row.version,

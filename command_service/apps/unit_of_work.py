@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,11 +11,13 @@ from typing import Self
 
 from django.db import connection, transaction
 
-from command_service.apps.outbox.models import SHARDS, WAKE_UP_CHANNEL, OutboxEvent
+from command_service.apps.outbox.models import SHARDS, WAKE_UP_CHANNEL, OutboxEvent, SubjectKey
+from command_service.apps.outbox.subject_keys import KEY_ERASED, KEY_ISSUED, KEY_RECORD_AGGREGATE
 from command_service.apps.repositories import DjangoComments, DjangoPosts, DjangoUsers
 from command_service.services.unit_of_work import EventContext, UnitOfWork
 from events.envelope import EventEnvelope, encode
-from events.topics import message_key, topic_for
+from events.personal_data import KeyRecord, new_key
+from events.topics import message_key, subject_keys_spec, topic_for
 
 
 def outbox_shard(aggregate_type: str, aggregate_id: str) -> int:
@@ -73,6 +76,7 @@ class DjangoUnitOfWork(UnitOfWork):
         self._committed = False
 
     def _add_to_outbox(self, envelope: EventEnvelope) -> None:
+        key = self._subject_key(envelope.subject_id) if envelope.personal else None
         OutboxEvent.objects.create(
             event_id=envelope.event_id,
             event_type=envelope.event_type,
@@ -82,8 +86,50 @@ class DjangoUnitOfWork(UnitOfWork):
             topic=topic_for(envelope.aggregate_type),
             key=message_key(envelope).decode(),
             shard=outbox_shard(envelope.aggregate_type, envelope.aggregate_id),
-            payload=encode(envelope),
+            payload=encode(envelope, key),
             created_at=envelope.occurred_at,
+        )
+        self._wake_up_relay()
+
+    def _subject_key(self, subject_id: str | None) -> bytes:
+        """The person's key; a new one, with its key record in the outbox, the first time they need one."""
+        assert subject_id is not None  # EventEnvelope.create refuses a personal event without its subject
+        existing = SubjectKey.objects.filter(subject_id=subject_id).values_list("key", flat=True).first()
+        if existing is not None:
+            return bytes(existing)
+        if OutboxEvent.objects.filter(
+            aggregate_type=KEY_RECORD_AGGREGATE, aggregate_id=subject_id, aggregate_version=KEY_ERASED[1]
+        ).exists():
+            raise ValueError(f"subject {subject_id} was erased: nothing personal may be written about them")
+        key = new_key()
+        # A concurrent first event of the same person: get_or_create's savepoint lets the loser read the winner's key.
+        row, created = SubjectKey.objects.get_or_create(
+            subject_id=subject_id, defaults={"key": key, "created_at": self.now()}
+        )
+        if not created:
+            return bytes(row.key)
+        self._add_key_record(KeyRecord(subject_id, key), KEY_ISSUED)
+        return key
+
+    def forget_subject(self, subject_id: int) -> None:
+        subject = str(subject_id)
+        SubjectKey.objects.filter(subject_id=subject).delete()
+        OutboxEvent.objects.filter(aggregate_type=KEY_RECORD_AGGREGATE, aggregate_id=subject).delete()
+        self._add_key_record(KeyRecord(subject, None), KEY_ERASED)
+
+    def _add_key_record(self, record: KeyRecord, kind: tuple[str, int]) -> None:
+        event_type, version = kind
+        OutboxEvent.objects.create(
+            event_id=uuid.uuid4(),
+            event_type=event_type,
+            aggregate_type=KEY_RECORD_AGGREGATE,
+            aggregate_id=record.subject_id,
+            aggregate_version=version,
+            topic=subject_keys_spec().name,
+            key=record.kafka_key().decode(),
+            shard=outbox_shard(KEY_RECORD_AGGREGATE, record.subject_id),
+            payload=record.encode(),
+            created_at=self.now(),
         )
         self._wake_up_relay()
 

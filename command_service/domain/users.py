@@ -6,9 +6,24 @@ from dataclasses import dataclass
 
 from command_service.domain import rules
 from command_service.domain.actors import Actor
-from command_service.domain.errors import InvalidTransition, PermissionDenied
+from command_service.domain.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from command_service.domain.rules import FieldErrors
-from events.types import AuthorSnapshot, UserDeactivated, UserProfileChanged, UserReactivated, UserRegistered
+from events.types import (
+    AuthorSnapshot,
+    UserDeactivated,
+    UserErased,
+    UserProfileChanged,
+    UserReactivated,
+    UserRegistered,
+)
+
+WRONG_PASSWORD = "is not the current password"
+
+
+def erased_username(user_id: int) -> str:
+    """The username an erased account keeps: its id only, and never a name anyone can register (`~` is no letter,
+    digit or underscore), so the person's own username is free for anyone, them included, at once."""
+    return f"~erased-{user_id}"
 
 
 @dataclass
@@ -81,6 +96,21 @@ class User:
         self.is_active = True
         self.version += 1
         return UserReactivated(user_id=str(self.id))
+
+    def ensure_can_erase(self, actor: Actor, *, password_confirmed: bool) -> None:
+        """The person themself, having re-entered their password (`password_confirmed`), or staff for anyone."""
+        if actor.owns(self.id):
+            if not password_confirmed:
+                raise ValidationFailed("the password does not match", {"password": [WRONG_PASSWORD]})
+        elif not actor.is_staff:
+            raise PermissionDenied("only the user or staff may erase an account")
+
+    def erase(self) -> UserErased:
+        """Close the account and drop its personal data (deactivated accounts too); it keeps its id and version."""
+        self.username, self.display_name, self.avatar_url, self.bio = erased_username(self.id), "", None, ""
+        self.is_active = False
+        self.version += 1
+        return UserErased(user_id=str(self.id))
 
     def snapshot(self) -> AuthorSnapshot:
         """The author as content events carry it."""

@@ -9,6 +9,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from command_service.apps.outbox.models import OutboxEvent
+from events.personal_data import tick_record
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,17 @@ class KafkaPublisher:
         except KafkaError as exc:
             log.warning("flush failed: %s", exc)
         return _delivered_in_order(futures)
+
+    def send_ticks(self, topic: str, partitions: int) -> None:
+        """Append a tick to each of `topic`'s first `partitions` partitions and wait for them (raises KafkaError)."""
+        producer = self._connect()
+        futures = []
+        for partition in range(partitions):
+            key, value = tick_record(partition)
+            futures.append(producer.send(topic, key=key, value=value, partition=partition))
+        producer.flush(timeout=3 * self.timeout_ms / 1000)
+        for future in futures:
+            future.get(timeout=0)
 
     def close(self) -> None:
         """Flush and close the producer."""

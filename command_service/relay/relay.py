@@ -22,6 +22,7 @@ from typing import Protocol
 from django.db import DatabaseError, close_old_connections, connection
 
 from command_service.apps.outbox.models import OutboxEvent
+from command_service.relay.key_ticks import KeyTicks
 from command_service.relay.leases import ShardLeases
 from command_service.relay.publisher import KafkaPublisher
 from command_service.relay.wake_up import WakeUp
@@ -54,7 +55,8 @@ class OutboxRelay:
     """One relay process's loop; several may run, each publishing the shards it leases.
 
     `also_prune` are other parts' clean-ups, run on the relay's prune schedule (the command service's only periodic
-    process): each deletes what has expired by the time it is given and says how many rows went.
+    process): each deletes what has expired by the time it is given and says how many rows went. `key_ticks` keeps
+    the key topic's compaction bound (`command_service.relay.key_ticks`).
     """
 
     def __init__(
@@ -65,10 +67,12 @@ class OutboxRelay:
         settings: RelaySettings,
         heartbeat: Heartbeat | None = None,
         also_prune: Sequence[Callable[[datetime], int]] = (),
+        key_ticks: KeyTicks | None = None,
     ):
         self.publisher = publisher
         self.heartbeat = heartbeat
         self.also_prune = tuple(also_prune)
+        self.key_ticks = key_ticks
         self.leases = ShardLeases(owner, settings.lease_ttl)
         self.wake_up = wake_up
         self.settings = settings
@@ -116,6 +120,8 @@ class OutboxRelay:
                 try:
                     pending, sent = self.run_once()
                     self._maybe_prune()
+                    if self.key_ticks is not None:
+                        self.key_ticks.maybe_tick()
                     if pending < self.settings.batch_size:  # about to wait: renew now, so a wake-up finds it done
                         self._held_shards(datetime.now(UTC), due=self.settings.lease_ttl / 6)
                     reaches["kafka"] = sent >= pending

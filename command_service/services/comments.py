@@ -31,7 +31,7 @@ def comment_edit(
         ensure_version(comment.version, expected_version)
         event = comment.edit(body=body, now=uow.now())
         uow.comments.save(comment)
-        written = uow.record(event, aggregate_version=comment.version)
+        written = uow.record(event, aggregate_version=comment.version, subject_id=comment.author_id)
         uow.commit()
     return written
 

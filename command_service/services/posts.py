@@ -37,7 +37,7 @@ def _post_change(
         ensure_version(post.version, expected_version)
         event = apply(post)
         uow.posts.save(post)
-        written = uow.record(event, aggregate_version=post.version)
+        written = uow.record(event, aggregate_version=post.version, subject_id=post.author_id)
         uow.commit()
     return written
 

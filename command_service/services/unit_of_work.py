@@ -31,6 +31,13 @@ class UserRepository(Protocol):
     def save(self, user: User) -> None:
         """Store a change made on the version that was read (raises Conflict if it changed meanwhile)."""
 
+    def password_matches(self, user_id: int, password: str) -> bool:
+        """Whether `password` is the user's current password."""
+
+    def erase(self, user: User) -> None:
+        """Store an erasure (`User.erase`, on the version that was read): the account keeps only its id and version,
+        its sign-in tokens and stored responses go, and the text of its posts and comments is blanked."""
+
 
 class PostRepository(Protocol):
     """Posts by id."""
@@ -40,6 +47,9 @@ class PostRepository(Protocol):
 
     def add(self, post: Post) -> None:
         """Store a new post, setting its id."""
+
+    def of_author(self, author_id: int) -> list[Post]:
+        """The author's posts, deleted ones included, by id."""
 
     def save(self, post: Post) -> None:
         """Store a change made on the version that was read (raises Conflict if it changed meanwhile)."""
@@ -53,6 +63,9 @@ class CommentRepository(Protocol):
 
     def add(self, comment: Comment) -> None:
         """Store a new comment, setting its id."""
+
+    def of_author(self, author_id: int) -> list[Comment]:
+        """The author's comments, deleted ones included, by id."""
 
     def save(self, comment: Comment) -> None:
         """Store a change made on the version that was read (raises Conflict if it changed meanwhile)."""
@@ -96,11 +109,20 @@ class UnitOfWork(ABC):
             self._now = datetime.now(UTC)
         return self._now
 
-    def record(self, payload: object, *, aggregate_version: int, occurred_at: datetime | None = None) -> Written:
+    def record(
+        self,
+        payload: object,
+        *,
+        aggregate_version: int,
+        occurred_at: datetime | None = None,
+        subject_id: int | None = None,
+    ) -> Written:
         """Put the event of a change into the outbox of this transaction; returns what it changed.
 
         `occurred_at` is this unit's time unless given: the backfill (services/backfill.py) stamps the events it
         writes for an old row with the time of the row's last change, which the read models show as `updated_at`.
+        `subject_id` is the person whose data a personal event carries, when its payload does not name them (an
+        edit: its author); the outbox seals such a payload under that person's key (`events.personal_data`).
         """
         envelope = EventEnvelope.create(
             payload,
@@ -109,6 +131,7 @@ class UnitOfWork(ABC):
             causation_id=self.context.causation_id,
             actor_id=self.context.actor_id,
             occurred_at=self.now() if occurred_at is None else occurred_at,
+            subject_id=None if subject_id is None else str(subject_id),
         )
         self._add_to_outbox(envelope)
         spec = spec_of(payload)
@@ -116,7 +139,13 @@ class UnitOfWork(ABC):
 
     @abstractmethod
     def _add_to_outbox(self, envelope: EventEnvelope) -> None:
-        """Store the event in the same transaction as the changes."""
+        """Store the event in the same transaction as the changes, a personal payload sealed under its subject's
+        key (issued, and published on the key topic, the first time the person has one)."""
+
+    @abstractmethod
+    def forget_subject(self, subject_id: int) -> None:
+        """Erase a person's key in this transaction: every sealed copy of their data becomes unreadable for good,
+        and the erased marker goes to the key topic through the outbox (`events.personal_data`)."""
 
     @abstractmethod
     def commit(self) -> None:

@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 from rest_framework.test import APIClient
 
 from command_service.apps.outbox.models import OutboxEvent
+from command_service.apps.outbox.subject_keys import KEY_RECORD_AGGREGATE
 
 PASSWORD = "correct horse battery"
 
@@ -42,8 +43,8 @@ def assert_error(response: Any, status: int, *, fields: tuple[str, ...] | None =
 
 
 def outbox_count() -> int:
-    """How many events the outbox holds."""
-    return OutboxEvent.objects.count()
+    """How many events the outbox holds (key records are no events: `apps.outbox.subject_keys`)."""
+    return OutboxEvent.objects.exclude(aggregate_type=KEY_RECORD_AGGREGATE).count()
 
 
 def last_event() -> OutboxEvent:

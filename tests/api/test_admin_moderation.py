@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from command_service.apps.comments.models import Comment
 from command_service.apps.idempotency.models import IdempotencyRecord
 from command_service.apps.outbox.models import OutboxEvent, RelayLease, RelayMember
+from command_service.apps.outbox.subject_keys import subject_key_ring
 from command_service.apps.posts.models import Post, Tag
 from command_service.apps.users.models import User
 from events.envelope import decode
@@ -53,7 +54,7 @@ def run_action(client: Client, model: type, action: str, *pks: int) -> list[str]
 
 
 def event_of(event: OutboxEvent) -> Any:
-    return decode(bytes(event.payload))
+    return decode(bytes(event.payload), subject_key_ring())
 
 
 @pytest.mark.parametrize(

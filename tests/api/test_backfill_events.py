@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from command_service.apps.comments.models import Comment
 from command_service.apps.outbox.models import OutboxEvent
+from command_service.apps.outbox.subject_keys import KEY_RECORD_AGGREGATE, subject_key_ring
 from command_service.apps.posts.models import Post, Tag
 from command_service.apps.users.models import User
 from command_service.bootstrap import unit_of_work_outside_a_request
@@ -36,7 +37,9 @@ def backfill(*args: str) -> str:
 
 
 def events(after_id: int = 0) -> list[EventEnvelope]:
-    return [decode(bytes(row.payload)) for row in OutboxEvent.objects.filter(id__gt=after_id).order_by("id")]
+    rows = OutboxEvent.objects.filter(id__gt=after_id).exclude(aggregate_type=KEY_RECORD_AGGREGATE).order_by("id")
+    ring = subject_key_ring()
+    return [decode(bytes(row.payload), ring) for row in rows]
 
 
 def last_outbox_id() -> int:

@@ -22,7 +22,7 @@ def test_the_schema_is_valid_openapi_and_generates_without_warnings() -> None:
 
     assert operations == {
         "auth_token_obtain", "auth_logout", "auth_password_change",
-        "user_register", "user_detail", "user_profile_change",
+        "user_register", "user_detail", "user_profile_change", "user_erase",
         "post_create", "post_detail", "post_edit", "post_delete", "post_tags_set",
         "post_publish", "post_unpublish", "post_archive",
         "comment_add", "comment_detail", "comment_edit", "comment_delete",

@@ -14,6 +14,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from command_service.apps.outbox.subject_keys import subject_key_ring
 from command_service.apps.posts.models import Post
 from events.envelope import decode
 from tests.api.helpers import Account, assert_error, assert_one_event, last_event, outbox_count
@@ -302,7 +303,9 @@ def test_edit_is_partial_a_field_not_sent_keeps_its_value(
     after = Post.objects.get(pk=post_id)
     assert {**data, kept: getattr(before, kept)} == {"title": after.title, "content": after.content}
     assert (response.json()["version"], outbox_count()) == (before.version + 1, events + 1)
-    payload = decode(bytes(last_event().payload)).payload  # the event carries the whole result, as before
+    payload = decode(
+        bytes(last_event().payload), subject_key_ring()
+    ).payload  # the event carries the whole result, as before
     assert (payload.title, payload.content) == (after.title, after.content)
 
 

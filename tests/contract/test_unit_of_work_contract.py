@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from command_service.apps.outbox.models import OutboxEvent
+from command_service.apps.outbox.models import OutboxEvent, SubjectKey
+from command_service.apps.outbox.subject_keys import KEY_RECORD_AGGREGATE, subject_key_ring
 from command_service.apps.unit_of_work import DjangoUnitOfWork
 from command_service.domain.comments import Comment
 from command_service.domain.errors import Conflict, NotFound
@@ -21,7 +22,9 @@ from command_service.domain.posts import Post, PostStatus
 from command_service.domain.users import User
 from command_service.services.unit_of_work import EventContext, UnitOfWork, Written
 from events.envelope import EventEnvelope, decode
-from events.topics import topic_for
+from events.errors import SubjectKeyUnknown
+from events.personal_data import KeyRecord, key_record_decode
+from events.topics import subject_keys_spec, topic_for
 from tests.unit.command_service.fakes import FakeUnitOfWork
 
 CONTEXT = EventContext(correlation_id="corr-contract", causation_id="req-1", actor_id="7")
@@ -43,7 +46,9 @@ class DjangoBackend:
         self.uow: UnitOfWork = DjangoUnitOfWork(CONTEXT)
 
     def committed_outbox(self) -> list[EventEnvelope]:
-        return [decode(bytes(row.payload)) for row in OutboxEvent.objects.order_by("id")]
+        ring = subject_key_ring()
+        rows = OutboxEvent.objects.exclude(aggregate_type=KEY_RECORD_AGGREGATE).order_by("id")
+        return [decode(bytes(row.payload), ring) for row in rows]
 
 
 Backend = FakeBackend | DjangoBackend
@@ -322,11 +327,19 @@ def test_django_outbox_rows_carry_their_envelope() -> None:
         backend.uow.record(user.registered_event(), aggregate_version=1)
         backend.uow.commit()
 
-    row = OutboxEvent.objects.get()
-    event = decode(bytes(row.payload))
+    row = OutboxEvent.objects.exclude(aggregate_type=KEY_RECORD_AGGREGATE).get()
+    event = decode(bytes(row.payload), subject_key_ring())
     assert (str(row.event_id), row.event_type, row.aggregate_type, row.aggregate_id, row.aggregate_version) == (
         event.event_id, "user.registered", "user", str(user.id), 1,
     )  # fmt: skip
+    assert user.username.encode() not in bytes(row.payload)  # sealed under the person's key
+    with pytest.raises(SubjectKeyUnknown):
+        decode(bytes(row.payload))
+    key_row = OutboxEvent.objects.get(aggregate_type=KEY_RECORD_AGGREGATE)
+    assert (key_row.topic, key_row.key, key_row.aggregate_id) == (subject_keys_spec().name, str(user.id), str(user.id))
+    assert key_record_decode(key_row.key.encode(), bytes(key_row.payload)) == KeyRecord(
+        str(user.id), bytes(SubjectKey.objects.get(subject_id=str(user.id)).key)
+    )
     assert (row.topic, row.key, row.created_at, row.sent_at) == (
         topic_for("user"),
         str(user.id),

@@ -65,3 +65,21 @@ class RelayMember(models.Model):
 
     def __str__(self) -> str:
         return self.owner
+
+
+class SubjectKey(models.Model):
+    """A person's key: the outbox seals their personal events under it (`events.personal_data`).
+
+    Issued with the person's first personal event, and published on the key topic through the outbox in the same
+    transaction; erasing the person deletes the row, so the command database cannot open their sealed events either.
+    """
+
+    subject_id = models.CharField(max_length=64, primary_key=True)
+    key = models.BinaryField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "outbox_subject_keys"
+
+    def __str__(self) -> str:
+        return f"key of subject {self.subject_id}"

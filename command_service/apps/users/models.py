@@ -49,6 +49,9 @@ class User(AbstractUser):
     # Whether its creation event was written: set by the service's own writes, False for rows inserted any other way
     # (`backfill_events` emits their events, then sets it).
     announced = models.BooleanField(default=False, db_default=False)
+    # When the person was erased (`user_erase`): the row keeps only its id and version, so that its id stays taken
+    # and the account answers 404 like one that never was.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
     REQUIRED_FIELDS = ["display_name"]  # asked by createsuperuser (DJANGO_SUPERUSER_DISPLAY_NAME with --noinput)

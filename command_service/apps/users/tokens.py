@@ -17,8 +17,7 @@ from command_service.apps.users.models import User
 from command_service.apps.users.passwords import password_problems
 from command_service.domain import rules
 from command_service.domain.rules import FieldErrors
-
-WRONG_PASSWORD = "is not the current password"
+from command_service.domain.users import WRONG_PASSWORD
 
 
 def token_issue(user: User) -> tuple[str, datetime]:

@@ -15,7 +15,7 @@ from typing import Any
 from command_service.domain.comments import Comment
 from command_service.domain.errors import Conflict, NotFound
 from command_service.domain.posts import Post
-from command_service.domain.users import User
+from command_service.domain.users import User, erased_username
 from command_service.services.unit_of_work import EventContext, UnitOfWork
 from events.envelope import EventEnvelope
 
@@ -58,13 +58,20 @@ class _FakeRepository[T: User | Post | Comment]:
     def rollback(self) -> None:
         self.staged.clear()
 
+    def _all(self) -> list[T]:
+        return [self._current(obj_id) for obj_id in sorted({*self.committed, *self.staged})]
+
 
 class FakeUsers(_FakeRepository[User]):
     kind = "user"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.passwords: dict[int, str] = {}  # the fake keeps passwords; the real repository, hashes
+
     def get(self, obj_id: int, *, include_inactive: bool = False) -> User:
         user = super().get(obj_id)
-        if not (user.is_active or include_inactive):
+        if user.username == erased_username(obj_id) or not (user.is_active or include_inactive):
             raise NotFound(f"user {obj_id} not found")
         return user
 
@@ -73,6 +80,15 @@ class FakeUsers(_FakeRepository[User]):
         if any(other.username.lower() == user.username.lower() for other in stored):
             raise Conflict("the username is taken", {"username": ["is taken"]})
         self._add(user)
+        self.passwords[user.id] = password
+
+    def password_matches(self, user_id: int, password: str) -> bool:
+        stored = self._current(user_id)
+        erased = stored is None or stored.username == erased_username(user_id)
+        return not erased and self.passwords.get(user_id) == password
+
+    def erase(self, user: User) -> None:
+        self.save(user)  # the erased fields are the user's own; blanking content rows is the Django repository's
 
     def password_problems(self, password: str, *, username: str, display_name: str) -> list[str]:
         """Django's validators are the real rule (tests/api checks them); the fake accepts what the domain accepts."""
@@ -85,12 +101,18 @@ class FakePosts(_FakeRepository[Post]):
     def add(self, post: Post) -> None:
         self._add(post)
 
+    def of_author(self, author_id: int) -> list[Post]:
+        return [copy.deepcopy(post) for post in self._all() if post.author_id == author_id]
+
 
 class FakeComments(_FakeRepository[Comment]):
     kind = "comment"
 
     def add(self, comment: Comment) -> None:
         self._add(comment)
+
+    def of_author(self, author_id: int) -> list[Comment]:
+        return [copy.deepcopy(comment) for comment in self._all() if comment.author_id == author_id]
 
 
 class FakeUnitOfWork(UnitOfWork):
@@ -108,6 +130,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.clock = now
         self.outbox: list[EventEnvelope] = []
         self._pending: list[EventEnvelope] = []
+        self.forgotten: list[int] = []  # the subjects whose keys committed erasures forgot, in order
+        self._pending_forgotten: list[int] = []
         self.fail_outbox_with: Exception | None = None
 
     def now(self) -> datetime:
@@ -126,16 +150,22 @@ class FakeUnitOfWork(UnitOfWork):
             raise self.fail_outbox_with
         self._pending.append(envelope)
 
+    def forget_subject(self, subject_id: int) -> None:
+        self._pending_forgotten.append(subject_id)
+
     def commit(self) -> None:
         for repository in self._repositories():
             repository.commit()
         self.outbox.extend(self._pending)
+        self.forgotten.extend(self._pending_forgotten)
         self._pending.clear()
+        self._pending_forgotten.clear()
 
     def rollback(self) -> None:
         for repository in self._repositories():
             repository.rollback()
         self._pending.clear()
+        self._pending_forgotten.clear()
 
     def committed_state(self) -> dict[str, Any]:
         """A deep copy of everything committed, to compare before and after a command."""

@@ -23,7 +23,13 @@ from command_service.services.posts import (
     post_unpublish,
 )
 from command_service.services.unit_of_work import Written
-from command_service.services.users import user_deactivate, user_profile_change, user_reactivate, user_register
+from command_service.services.users import (
+    user_deactivate,
+    user_erase,
+    user_profile_change,
+    user_reactivate,
+    user_register,
+)
 from tests.unit.command_service.fakes import FakeUnitOfWork
 from tests.unit.command_service.scenario import PASSWORD, comment_on, post_in, register
 
@@ -72,6 +78,7 @@ COMMANDS: dict[str, Command] = {
     "comment_add": lambda w, **kw: comment_add(post_id=w.post_id, actor=w.bob, body="Me too.", **kw),
     "comment_edit": lambda w, **kw: comment_edit(comment_id=w.comment_id, actor=w.bob, body="Edited.", **kw),
     "comment_delete": lambda w, **kw: comment_delete(comment_id=w.comment_id, actor=w.bob, **kw),
+    "user_erase": lambda w, **kw: user_erase(user_id=w.inactive_id, actor=w.staff, **kw),
 }
 # The version each changing command finds in `world`.
 CURRENT_VERSIONS = {
@@ -87,6 +94,7 @@ CURRENT_VERSIONS = {
     "user_reactivate": 2,
     "comment_edit": 1,
     "comment_delete": 1,
+    "user_erase": 2,
 }
 
 

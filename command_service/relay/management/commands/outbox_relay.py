@@ -13,6 +13,7 @@ from django.db import connection
 from kafka.errors import KafkaError
 
 from command_service.bootstrap import bootstrap
+from command_service.relay.key_ticks import KeyTicks
 from command_service.relay.publisher import KafkaPublisher
 from command_service.relay.relay import OutboxRelay, RelaySettings
 from command_service.relay.wake_up import wake_up_for
@@ -34,8 +35,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         servers = kafka_bootstrap_servers()
+        publisher = KafkaPublisher(servers)
         relay = OutboxRelay(
-            KafkaPublisher(servers),
+            publisher,
             options["owner"],
             wake_up_for(connection),
             RelaySettings(
@@ -45,6 +47,7 @@ class Command(BaseCommand):
             ),
             Heartbeat(redis_client(socket_timeout=2), f"relay {options['owner']}"),
             also_prune=[bootstrap().idempotency.prune],  # expired Idempotency-Key records, on the same schedule
+            key_ticks=KeyTicks(publisher.send_ticks),
         )
         self._ensure_topics(servers)
         if options["once"]:
