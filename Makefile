@@ -9,7 +9,7 @@ PYTEST := $(RUN) python -m infra exec -- pytest
 
 .PHONY: help bootstrap install services services-down services-status run lint format schemas test test-unit test-api \
 	test-integration test-query test-e2e bench bench-command bench-projector bench-query bench-ryw \
-	bench-stream bench-hot-author bench-searchable bench-rebuild bench-bounds demo
+	bench-stream bench-hot-author bench-searchable bench-rebuild bench-bounds bench-erasure demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -90,6 +90,10 @@ bench-rebuild: services ## P7: a full rebuild's build phase on a realistic histo
 
 bench-query: services ## list/search p50/p99 and throughput of the query service vs the raw _search it sends and a fair Django ORM list (POSTS=100000 SAMPLES=3)
 	@$(RUN) python -m infra exec -- python -m bench.query_read --posts $(or $(POSTS),100000) --samples $(or $(SAMPLES),3)
+
+bench-erasure: services ## issue 18: DELETE -> last trace gone p50/p99 over 20 erasures, and sealed vs plain projection (ERASURES=20 SAMPLES=3 POSTS=500)
+	@$(RUN) python -m infra exec -- python -m bench.erasure --erasures $(or $(ERASURES),20) \
+		--samples $(or $(SAMPLES),3) --posts $(or $(POSTS),500)
 
 bench-ryw: services ## read-your-writes wait p50/p99 and stale count under a steady write load (RYW_SECONDS=20 SAMPLES=3 READERS=16)
 	@$(RUN) python -m infra exec -- python -m bench.read_your_writes --seconds $(or $(RYW_SECONDS),20) \

@@ -76,6 +76,8 @@ SUITES = (
     Suite("stream", "stream_delivery",
           ("--subscribers", "1000", "--rate", "5", "--notices", "50", "--samples", "3", "--window", "30"), 1200,
           "P8: WebSocket delivery p50/p99 to 1,000 subscribers, notice written -> frame received."),
+    Suite("erasure", "erasure", ("--samples", "3", "--erasures", "20", "--posts", "300"), 1200,
+          "Issue 18: DELETE -> last trace gone p50/p99 (20 s compaction lag), sealed vs plain projection."),
 )  # fmt: skip
 
 

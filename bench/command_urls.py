@@ -1,4 +1,5 @@
-"""The project's routes, plus the post-create endpoint with the outbox write removed, for comparison only."""
+"""The project's routes, plus the post-create endpoint with the outbox write removed, and with its personal data
+left unsealed (no key lookup, no AES-GCM: `events.personal_data`), for comparison only."""
 
 from dataclasses import replace
 
@@ -16,8 +17,16 @@ class NoOutboxUnitOfWork(DjangoUnitOfWork):
         pass
 
 
-# The same view, serializer and service, over NoOutboxUnitOfWork.
+class UnsealedUnitOfWork(DjangoUnitOfWork):
+    """The real unit of work with crypto-shredding switched off: personal payloads go to the outbox in the clear."""
+
+    def _sealing_key(self, envelope: object) -> None:
+        return None
+
+
+# The same view, serializer and service, over NoOutboxUnitOfWork and UnsealedUnitOfWork.
 without_outbox = replace(bootstrap(), unit_of_work=NoOutboxUnitOfWork)
+unsealed = replace(bootstrap(), unit_of_work=UnsealedUnitOfWork)
 
 urlpatterns = [
     path("", include("command_service.config.urls")),
@@ -26,4 +35,5 @@ urlpatterns = [
         PostCreateApi.as_view(services=without_outbox),
         name="bench-post-create-no-outbox",
     ),
+    path("bench/posts-unsealed/", PostCreateApi.as_view(services=unsealed), name="bench-post-create-unsealed"),
 ]

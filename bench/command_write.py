@@ -13,6 +13,8 @@ topics (EVENTS_TOPIC_PREFIX; their timestamps are the broker's LogAppendTime) an
    - without outbox, relay stopped: the same view minus the outbox row (bench/command_urls.py);
    - sync index, relay stopped: the peer that indexes the post's document into OpenSearch inside the request,
      as django-opensearch-dsl's signal processor does (bench/sync_index.py);
+   - unsealed outbox, relay stopped: the write with crypto-shredding switched off (its personal data in the clear:
+     no key lookup, no AES-GCM; bench/command_urls.py), so "sealed / unsealed" is what erasure costs a write;
    - outbox, relay running: the real system, after the relay drained what the stopped rounds left.
    The variants rotate from sample to sample so that drift (table growth, autovacuum, neighbours) hits all alike.
    Every request is counted: a non-201 answer or a connection error is a failure, reported, never dropped; the
@@ -44,6 +46,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -63,7 +66,6 @@ from bench.support import (
     scratch_database,
     wait_for_http,
 )
-from events.envelope import decode
 from events.topics import EVENT_TOPICS
 from read_models.models import POSTS
 from runtime.settings import kafka_bootstrap_servers, opensearch_url
@@ -71,11 +73,12 @@ from runtime.settings import kafka_bootstrap_servers, opensearch_url
 CREATE = "/api/v1/posts/"
 WITHOUT_OUTBOX = "/bench/posts-without-outbox/"
 SYNC_INDEX = "/bench/posts-sync-index/"
+UNSEALED = "/bench/posts-unsealed/"  # CREATE with its personal data not sealed: erasure's cost (bench/command_urls.py)
 COMMIT_STAMPED = "/bench/posts-commit-stamped/"  # CREATE, its unit of work noting its commit time (bench/sync_index.py)
 COMMITTED_AT = "X-Bench-Committed-At"  # bench.sync_index.COMMITTED_AT (importing that module needs Django set up)
 POST = {"title": "A benchmark post", "content": "Some words. " * 50, "tags": ["bench", "load"]}
 STOPPED = [("outbox, relay stopped", CREATE), ("without outbox, relay stopped", WITHOUT_OUTBOX),
-           ("sync index, relay stopped", SYNC_INDEX)]  # fmt: skip
+           ("sync index, relay stopped", SYNC_INDEX), ("unsealed outbox, relay stopped", UNSEALED)]  # fmt: skip
 RUNNING = ("outbox, relay running", CREATE)
 LOG_APPEND_TIME = 1  # kafka-python's timestamp_type of a broker-stamped record
 
@@ -296,11 +299,11 @@ class Tail(threading.Thread):
             for records in self.consumer.poll(timeout_ms=200).values():
                 received = time.time()
                 for record in records:
-                    event = decode(record.value)
+                    # The envelope's clear fields: the payload is sealed, and this tail holds no keys.
+                    event = json.loads(record.value)
                     self.not_broker_stamped += record.timestamp_type != LOG_APPEND_TIME
-                    arrival = Arrival(
-                        event.aggregate_id, event.occurred_at.timestamp(), record.timestamp / 1000, received
-                    )
+                    occurred = datetime.fromisoformat(event["occurred_at"]).timestamp()
+                    arrival = Arrival(event["aggregate_id"], occurred, record.timestamp / 1000, received)
                     with self.lock:
                         self.arrivals.append(arrival)
         self.consumer.close()
@@ -498,9 +501,10 @@ def _summary(
         requests, failed = sum(len(r.latencies) for r in results), sum(r.failures.total for r in results)
         print(f"    {'requests, failed':<22} {requests}, {failed}")
     stopped, running = closed[STOPPED[0][0]], closed[RUNNING[0]]
-    without, sync = closed[STOPPED[1][0]], closed[STOPPED[2][0]]
+    without, sync, unsealed = closed[STOPPED[1][0]], closed[STOPPED[2][0]], closed[STOPPED[3][0]]
     for name, numerator, denominator in (
         ("outbox / without outbox, relay stopped", stopped, without),
+        ("sealed / unsealed outbox, relay stopped", stopped, unsealed),
         ("outbox relay running / relay stopped", running, stopped),
         ("outbox relay running / sync index", running, sync),
     ):

@@ -114,6 +114,7 @@ class _Builder:
                 actor_id=actor,
                 occurred_at=START + timedelta(seconds=at),
                 event_id=event_id,
+                subject_id=actor,  # every personal change here is made by the person it is about
             )
         )
 

@@ -23,7 +23,8 @@ from opensearchpy import OpenSearch, helpers
 from bench.support import delete_namespace
 from events.consumer import EventReader
 from events.envelope import EventEnvelope, encode
-from events.topics import message_key, topic_for
+from events.personal_data import KeyRecord, new_key
+from events.topics import message_key, subject_keys_spec, topic_for
 from projector.consumer.app import ProjectorConfig, bootstrap, group_consumer
 from projector.consumer.loop import ProjectorLoop
 from read_models.documents import public_document
@@ -64,19 +65,33 @@ class Namespace:
         delete_namespace(self.run, self.run, self.index_prefix)
 
 
-def produce(events: list[EventEnvelope]) -> float:
-    """Write the events to their topics (prefix in force), keyed by aggregate; returns seconds."""
+def produce(events: list[EventEnvelope], keys: dict[str, bytes] | None = None) -> float:
+    """Write the events to their topics (prefix in force), keyed by aggregate; returns seconds.
+
+    With `keys` (subject id -> key), each subject's key record goes to the key topic first and every personal
+    payload is sealed under its subject's key, as the outbox writes them; without, payloads go in the clear.
+    """
     started = time.monotonic()
     producer = KafkaProducer(
         bootstrap_servers=kafka_bootstrap_servers(), linger_ms=20, batch_size=512 * 1024, acks="all"
     )
     try:
+        for subject_id, key in (keys or {}).items():
+            record = KeyRecord(subject_id, key)
+            producer.send(subject_keys_spec().name, key=record.kafka_key(), value=record.encode())
+        producer.flush()
         for event in events:
-            producer.send(topic_for(event.aggregate_type), key=message_key(event), value=encode(event))
+            key = keys.get(event.subject_id) if keys and event.subject_id else None
+            producer.send(topic_for(event.aggregate_type), key=message_key(event), value=encode(event, key))
         producer.flush()
     finally:
         producer.close()
     return time.monotonic() - started
+
+
+def subject_keys_of(events: list[EventEnvelope]) -> dict[str, bytes]:
+    """A fresh key for every subject of `events`."""
+    return {subject: new_key() for subject in sorted({e.subject_id for e in events if e.subject_id is not None})}
 
 
 class Progress:

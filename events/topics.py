@@ -116,6 +116,20 @@ def subject_keys_tick_seconds() -> float:
     return seconds
 
 
+LOG_CLEANER_BACKOFF_SECONDS = 15  # Kafka's log.cleaner.backoff.ms default: the cleaner's sleep when idle
+FILE_DELETE_DELAY_SECONDS = 1  # the key topic's file.delete.delay.ms
+
+
+def subject_keys_erasure_bound_seconds() -> float:
+    """How long after an erasure the person's key may still be read from the key topic, at most: the compaction lag
+    (the active segment rolls on the first append after it), a tick interval (that append), the cleaner's back-off,
+    and the file delay."""
+    return (
+        subject_keys_compaction_lag_seconds() + subject_keys_tick_seconds() + LOG_CLEANER_BACKOFF_SECONDS
+        + FILE_DELETE_DELAY_SECONDS
+    )  # fmt: skip
+
+
 def subject_keys_spec() -> TopicSpec:
     """The key topic, prefixed, with its compaction configs (`SUBJECT_KEYS_COMPACTION_LAG_SECONDS`)."""
     lag_ms = str(subject_keys_compaction_lag_seconds() * 1000)
@@ -124,7 +138,7 @@ def subject_keys_spec() -> TopicSpec:
         "max.compaction.lag.ms": lag_ms,  # a record may stay uncompacted this long at most
         "segment.ms": lag_ms,  # and so the active segment rolls (on an append) after this long
         "min.compaction.lag.ms": "0",
-        "file.delete.delay.ms": "1000",  # a compacted-away segment's file goes 1 s after, not the default 60 s
+        "file.delete.delay.ms": str(FILE_DELETE_DELAY_SECONDS * 1000),  # a cleaned segment's old file: 1 s, not 60
     }
     return TopicSpec(topic_prefix() + SUBJECT_KEYS.name, SUBJECT_KEYS.partitions, MappingProxyType(configs))
 

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from command_service.apps.outbox.models import SHARDS, WAKE_UP_CHANNEL, OutboxEvent, SubjectKey
 from command_service.apps.outbox.subject_keys import KEY_ERASED, KEY_ISSUED, KEY_RECORD_AGGREGATE
 from command_service.apps.repositories import DjangoComments, DjangoPosts, DjangoUsers
+from command_service.apps.users.models import User as UserRow
 from command_service.services.unit_of_work import EventContext, UnitOfWork
 from events.envelope import EventEnvelope, encode
 from events.personal_data import KeyRecord, new_key
@@ -76,7 +77,7 @@ class DjangoUnitOfWork(UnitOfWork):
         self._committed = False
 
     def _add_to_outbox(self, envelope: EventEnvelope) -> None:
-        key = self._subject_key(envelope.subject_id) if envelope.personal else None
+        key = self._sealing_key(envelope)
         OutboxEvent.objects.create(
             event_id=envelope.event_id,
             event_type=envelope.event_type,
@@ -91,15 +92,17 @@ class DjangoUnitOfWork(UnitOfWork):
         )
         self._wake_up_relay()
 
+    def _sealing_key(self, envelope: EventEnvelope) -> bytes | None:
+        """The key the event's payload is sealed under: its subject's for a personal event, else none."""
+        return self._subject_key(envelope.subject_id) if envelope.personal else None
+
     def _subject_key(self, subject_id: str | None) -> bytes:
         """The person's key; a new one, with its key record in the outbox, the first time they need one."""
         assert subject_id is not None  # EventEnvelope.create refuses a personal event without its subject
         existing = SubjectKey.objects.filter(subject_id=subject_id).values_list("key", flat=True).first()
         if existing is not None:
             return bytes(existing)
-        if OutboxEvent.objects.filter(
-            aggregate_type=KEY_RECORD_AGGREGATE, aggregate_id=subject_id, aggregate_version=KEY_ERASED[1]
-        ).exists():
+        if UserRow.objects.filter(pk=int(subject_id), erased_at__isnull=False).exists():  # never a key again
             raise ValueError(f"subject {subject_id} was erased: nothing personal may be written about them")
         key = new_key()
         # A concurrent first event of the same person: get_or_create's savepoint lets the loser read the winner's key.

@@ -18,8 +18,11 @@ from rest_framework.test import APIClient
 
 from command_service.apps.outbox.models import OutboxEvent, SubjectKey
 from command_service.apps.outbox.subject_keys import KEY_RECORD_AGGREGATE
+from command_service.apps.unit_of_work import DjangoUnitOfWork
 from command_service.apps.users.models import User
+from command_service.services.unit_of_work import EventContext
 from events.personal_data import key_record_decode
+from events.types import UserProfileChanged
 from tests.api.helpers import PASSWORD, Account, assert_error
 
 BIO = "Collects rare moths in Tallinn"
@@ -152,3 +155,14 @@ def test_an_erasure_with_a_stale_if_match_is_412(marguerite: Account, staff: Acc
 
 def test_an_erasure_of_nobody_is_404(staff: Account) -> None:
     assert_error(_erase(staff, 999_999), 404)
+
+
+def test_no_key_is_issued_again_for_an_erased_person(marguerite: Account, staff: Account) -> None:
+    _erase(staff, marguerite.id)
+    uow = DjangoUnitOfWork(EventContext(correlation_id="after-erasure"))
+
+    with uow, pytest.raises(ValueError, match="was erased"):  # say a backfill found a row of hers
+        uow.record(UserProfileChanged(user_id=str(marguerite.id), display_name="Back", avatar_url=None, bio=""),
+                   aggregate_version=9)  # fmt: skip
+
+    assert not SubjectKey.objects.filter(subject_id=str(marguerite.id)).exists()

@@ -22,7 +22,9 @@ from command_service.domain.actors import Actor
 from command_service.services import posts, users
 from command_service.services.unit_of_work import EventContext
 from events.envelope import EventEnvelope, decode
-from events.topics import event_topics
+from events.errors import SubjectKeyUnknown
+from events.personal_data import KeyRing, key_record_decode
+from events.topics import event_topics, subject_keys_spec
 from tests.integration.conftest import run_database_url
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -70,28 +72,41 @@ def writer(transactional_db: None) -> Writer:
 
 
 class KafkaTail:
-    """Reads the event topics from the offsets they had when the test began."""
+    """Reads the event topics and the key topic from the offsets they had when the test began; opens the sealed
+    payloads with the keys read, as any consumer of the contract does (`events.personal_data`)."""
 
     def __init__(self, servers: str) -> None:
         self.consumer = KafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False, consumer_timeout_ms=1000)
+        self.key_topic = subject_keys_spec().name
         self.partitions = [
-            TopicPartition(spec.name, p)
-            for spec in event_topics().values()
-            for p in sorted(self.consumer.partitions_for_topic(spec.name) or ())
+            TopicPartition(name, p)
+            for name in [*(spec.name for spec in event_topics().values()), self.key_topic]
+            for p in sorted(self.consumer.partitions_for_topic(name) or ())
         ]
         self.consumer.assign(self.partitions)
         self.start = self.consumer.end_offsets(self.partitions)
         for tp, offset in self.start.items():
             self.consumer.seek(tp, offset)
         self.records: list = []
+        self.keys = KeyRing()
+
+    def _poll(self) -> None:
+        for batch in self.consumer.poll(timeout_ms=500).values():
+            for record in batch:
+                if record.topic != self.key_topic:
+                    self.records.append(record)
+                elif (key_record := key_record_decode(record.key, record.value)) is not None:
+                    self.keys.apply(key_record)
 
     def read_until(self, predicate: Callable[[list[EventEnvelope]], bool], timeout: float = 60) -> list[EventEnvelope]:
         """Poll until `predicate(events so far)` holds; events in arrival order per partition."""
         deadline = time.monotonic() + timeout
         while True:
-            for batch in self.consumer.poll(timeout_ms=500).values():
-                self.records.extend(batch)
-            events = [decode(record.value) for record in self.records]
+            self._poll()
+            try:
+                events = [decode(record.value, self.keys) for record in self.records]
+            except SubjectKeyUnknown:  # a key record published by another shard's pass, not read yet
+                events = []
             if predicate(events) or time.monotonic() > deadline:
                 return events
 
@@ -99,7 +114,7 @@ class KafkaTail:
         """Decoded events per (topic, partition), in partition order."""
         out: dict[tuple[str, int], list[EventEnvelope]] = {}
         for record in self.records:
-            out.setdefault((record.topic, record.partition), []).append(decode(record.value))
+            out.setdefault((record.topic, record.partition), []).append(decode(record.value, self.keys))
         return out
 
 

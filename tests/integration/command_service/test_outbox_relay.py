@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection, transaction
 
 from command_service.apps.outbox.models import OutboxEvent, RelayLease
+from command_service.apps.outbox.subject_keys import KEY_RECORD_AGGREGATE, subject_key_ring
 from command_service.relay.publisher import KafkaPublisher
 from command_service.relay.relay import OutboxRelay, RelaySettings
 from command_service.relay.wake_up import SleepWakeUp
@@ -38,7 +39,9 @@ def _drain(relay: OutboxRelay) -> None:
 
 
 def _outbox_ids() -> set[str]:
-    return {str(event_id) for event_id in OutboxEvent.objects.values_list("event_id", flat=True)}
+    """The events of the outbox (key records are no events: `apps.outbox.subject_keys`)."""
+    rows = OutboxEvent.objects.exclude(aggregate_type=KEY_RECORD_AGGREGATE)
+    return {str(event_id) for event_id in rows.values_list("event_id", flat=True)}
 
 
 def test_n_writes_produce_exactly_n_events_in_aggregate_order(
@@ -83,12 +86,12 @@ def test_a_row_committed_after_a_later_id_is_still_published(
     assert early_has_id.wait(30)
     late_post = posts.post_create(actor=author, title="late", content="c", tags=[], uow=uow()).aggregate_id
     relay.run_once()  # publishes the later id while the earlier one is still uncommitted
-    assert OutboxEvent.objects.get(aggregate_id=str(late_post)).sent_at is not None
+    assert OutboxEvent.objects.get(aggregate_type="post", aggregate_id=str(late_post)).sent_at is not None
 
     release_early.set()
     thread.join(30)
-    early_row = OutboxEvent.objects.get(aggregate_id=str(early_post[0]))
-    late_row = OutboxEvent.objects.get(aggregate_id=str(late_post))
+    early_row = OutboxEvent.objects.get(aggregate_type="post", aggregate_id=str(early_post[0]))
+    late_row = OutboxEvent.objects.get(aggregate_type="post", aggregate_id=str(late_post))
     assert early_row.pk < late_row.pk  # the scenario really committed out of id order
     assert early_row.sent_at is None
     relay.run_once()
@@ -176,7 +179,9 @@ def _insert_without_notify(template: OutboxEvent) -> str:
     """An outbox row written straight through the ORM (the unit of work would NOTIFY): the template's event as the
     aggregate's next version, with a new event id; returns that id."""
     envelope = dataclasses.replace(
-        decode(bytes(template.payload)), event_id=str(uuid.uuid4()), aggregate_version=template.aggregate_version + 1
+        decode(bytes(template.payload), subject_key_ring()),
+        event_id=str(uuid.uuid4()),
+        aggregate_version=template.aggregate_version + 1,
     )
     OutboxEvent.objects.create(
         event_id=envelope.event_id,
@@ -227,4 +232,4 @@ def test_sent_rows_are_pruned_after_the_retention_and_pending_ones_never(
     remaining = set(OutboxEvent.objects.values_list("pk", flat=True))
     assert old.pk not in remaining
     assert recent.pk in remaining
-    assert len(remaining) == 3
+    assert len(remaining) == 4  # the registration, two posts and the author's key record

@@ -65,7 +65,7 @@ def test_output_with_backticks_cannot_close_its_fence() -> None:
 
 
 def test_every_make_bench_entry_takes_samples_and_has_a_limit() -> None:
-    assert len({suite.name for suite in SUITES}) == len(SUITES) == 9
+    assert len({suite.name for suite in SUITES}) == len(SUITES) == 10
     for suite in SUITES:
         assert suite.limit > 0
         if "--samples" in suite.args:
