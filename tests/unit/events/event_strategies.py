@@ -71,4 +71,5 @@ def envelopes(draw: st.DrawFn, specs: list[EventSpec] = CURRENT_SPECS) -> EventE
         actor_id=draw(strategy_for(Id | None)),
         occurred_at=draw(utc_datetimes),
         event_id=draw(strategy_for(Uuid)),
+        subject_id=draw(strategy_for(Id)),  # used by personal events whose payload names no one (edits)
     )

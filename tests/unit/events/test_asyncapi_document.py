@@ -113,7 +113,7 @@ def test_a_message_schema_rejects_another_event_type() -> None:
         PostPublished(post_id="p", published_at=at), aggregate_version=2, correlation_id="c"
     )
     edited = EventEnvelope.create(
-        PostEdited(post_id="p", title="t", content="c"), aggregate_version=2, correlation_id="c"
+        PostEdited(post_id="p", title="t", content="c"), aggregate_version=2, correlation_id="c", subject_id="u"
     )
     validator = _validator("/components/messages/post.edited.v1/payload")
     validator.validate(json.loads(encode(edited)))

@@ -105,7 +105,7 @@ def test_a_mutated_event_is_refused_with_a_contract_error_or_still_round_trips(e
         (b'"event"', "got str"),
         (b" " * (MAX_MESSAGE_BYTES + 1), "over the 1048576-byte limit"),
         (_with("envelope_version"), "unknown envelope_version null"),
-        (_with("envelope_version", 2), "unknown envelope_version 2"),
+        (_with("envelope_version", 3), "unknown envelope_version 3"),
         (_with("envelope_version", "1"), 'unknown envelope_version "1"'),
         (_with("envelope_version", True), "unknown envelope_version true"),
         (_with("occurred_at"), "occurred_at: is missing"),

@@ -37,7 +37,7 @@ def test_decode_gives_back_what_encode_wrote(envelope: EventEnvelope) -> None:
 @given(envelopes())
 def test_encoded_events_satisfy_the_committed_schemas(envelope: EventEnvelope) -> None:
     message = json.loads(encode(envelope))
-    _schema("envelope/v1.json").validate(message)
+    _schema("envelope/v2.json").validate(message)
     _schema(f"{envelope.event_type}/v{envelope.schema_version}.json").validate(message["payload"])
 
 
@@ -46,7 +46,7 @@ def test_every_event_type_is_covered_by_the_round_trip_strategies() -> None:
         "user.registered", "user.profile_changed", "user.deactivated", "user.reactivated",
         "post.created", "post.edited", "post.tags_changed",
         "post.published", "post.unpublished", "post.archived", "post.deleted",
-        "comment.added", "comment.edited", "comment.deleted",
+        "comment.added", "comment.edited", "comment.deleted", "user.erased",
     }  # fmt: skip
 
 
@@ -60,7 +60,7 @@ def test_create_derives_type_version_aggregate_and_a_fresh_event_id() -> None:
 
 def test_the_wire_form_carries_the_envelope_version_and_utc_times_with_z() -> None:
     message = json.loads(encode(_published()))
-    assert message["envelope_version"] == 1
+    assert message["envelope_version"] == 2
     assert message["occurred_at"] == "2025-03-01T12:30:00.000000Z"
     assert message["payload"] == {"post_id": "p1", "published_at": "2025-03-01T12:30:00.000000Z"}
 

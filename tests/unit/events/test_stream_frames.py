@@ -73,7 +73,7 @@ def test_frames_that_do_not_fit_are_undecodable(data: Any, reason: str) -> None:
 def test_an_event_frame_carries_the_envelope_in_its_wire_form() -> None:
     data = frame_to_json(EventFrame(position="17-0", event=EVENT, document=None))
     assert data["event"]["payload"] == {"post_id": "p1"}
-    assert data["event"]["envelope_version"] == 1
+    assert data["event"]["envelope_version"] == 2
     with pytest.raises(ValueError, match="event: must be an EventEnvelope"):
         frame_to_json(EventFrame(position="17-0", event=data["event"], document=None))  # type: ignore[arg-type]
 

@@ -29,7 +29,9 @@ def test_each_aggregate_type_has_exactly_one_topic_of_its_own() -> None:
 
 def test_the_message_key_is_the_aggregate_id_so_one_aggregate_stays_in_one_partition() -> None:
     comment = CommentEdited(comment_id="c-17", post_id="p-3", body="b")
-    envelope = EventEnvelope.create(comment, aggregate_version=2, correlation_id="x", occurred_at=datetime.now(UTC))
+    envelope = EventEnvelope.create(
+        comment, aggregate_version=2, correlation_id="x", occurred_at=datetime.now(UTC), subject_id="u-5"
+    )
     assert message_key(envelope) == b"c-17"
     assert topic_for(envelope.aggregate_type) == "content.comments"
 
