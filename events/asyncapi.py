@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from events.envelope import MAX_MESSAGE_BYTES
+from events.personal_data import TICK_PREFIX
 from events.schemas import class_docs, envelope_schema, payload_schema, render
 from events.stream import CLIENT_FRAMES, CLOSE_CODES, SERVER_FRAMES, frame_schema
-from events.topics import DEAD_LETTER_PARTITIONS, DEAD_LETTER_SUFFIX, EVENT_TOPICS
+from events.topics import DEAD_LETTER_PARTITIONS, DEAD_LETTER_SUFFIX, EVENT_TOPICS, SUBJECT_KEYS
 from events.types import SPECS, EventSpec, current_spec
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.json"
@@ -28,7 +29,19 @@ DESCRIPTION = (
     "so one aggregate's events arrive in `aggregate_version` order. `event_type` and `schema_version` name the "
     "payload's schema. Readers ignore keys they do not know and must expect event types this document does not "
     "list yet. Messages of an older schema version can remain in a topic; the reference decoder lifts them to the "
-    "current version. Dead letters keep the original key and bytes."
+    "current version. Dead letters keep the original key and bytes.\n\n"
+    "**Personal data and erasure (crypto-shredding).** A personal event's payload (registrations and profiles, post "
+    "and comment text and tags, author snapshots) travels sealed in `sealed_payload` under the key of the person it "
+    "is about, `subject_id` (AES-256-GCM; see the Envelope schema); ids, versions, times and statuses stay in the "
+    "clear. Keys are on the compacted topic `{keys}`, one record per person keyed by user id. When a person is "
+    "erased, the backend publishes `post.deleted` and `comment.deleted` for each of their posts and comments, then "
+    "`user.erased`, and replaces their key record by an erased marker (`key` null); compaction then removes the key "
+    "from the topic, and their sealed payloads are unreadable for good, in every copy. A consumer MUST: read the key "
+    "topic (from its start, then as it grows) to open sealed payloads; keep decrypted personal data only in the "
+    "read models it builds from it, never in logs or its own copies of the events; on `user.erased` or an erased "
+    "marker, drop everything it holds about that person (documents, caches, derived stores, backups it controls) "
+    "and treat their sealed events as gone (skip them, also when replaying from the start); and park, not guess, a "
+    "sealed event whose key it has not found after reading the key topic to its end (the key record may be late)."
 )
 
 
@@ -77,6 +90,36 @@ def _components() -> dict[str, Any]:
         "contentType": "application/octet-stream",
         "payload": {"description": "The original message value; usually an event envelope, not always JSON."},
     }
+    messages["subjectKey"] = {
+        "name": "subject_key",
+        "summary": "A person's key, or the marker that they were erased (`key` null).",
+        "contentType": "application/json",
+        "payload": {
+            "type": "object",
+            "required": ["record_version", "subject_id", "key"],
+            "properties": {
+                "record_version": {"const": 1},
+                "subject_id": {"type": "string", "description": "The user id; equal to the Kafka key."},
+                "key": {
+                    "type": ["string", "null"],
+                    "contentEncoding": "base64",
+                    "description": "The 32-byte AES-256 key in base64; null: the person was erased.",
+                },
+            },
+        },
+        "bindings": {
+            "kafka": {"key": {"type": "string", "description": "The user id."}, "bindingVersion": KAFKA_BINDING}
+        },
+    }
+    messages["subjectKeyTick"] = {
+        "name": "subject_key_tick",
+        "summary": "A tick: appended on a schedule so that compaction keeps its bound; carries nothing.",
+        "contentType": "application/json",
+        "payload": {"type": "object", "maxProperties": 0},
+        "bindings": {
+            "kafka": {"key": {"type": "string", "pattern": f"^{TICK_PREFIX}[0-9]+$"}, "bindingVersion": KAFKA_BINDING}
+        },
+    }
     current_events = [_ref("components", "schemas", _event_id(s)) for s in SPECS.values() if _is_current(s)]
     for cls in (*CLIENT_FRAMES, *SERVER_FRAMES):
         name = f"frame.{cls.FRAME_TYPE}"
@@ -108,7 +151,11 @@ def _stream_description() -> str:
         "Events as they become visible in the read model, filtered by the client's subscription, in stream order; "
         "a reconnecting client subscribes with `resume_from` = its last `position` and misses nothing. Browsers "
         "from origins the server does not allow are refused at the handshake (HTTP 403). The server closes a "
-        f"connection with these codes:\n\n{codes}"
+        f"connection with these codes:\n\n{codes}\n\n"
+        "Erasure: when a person is erased the stream sends the `post.deleted` and `comment.deleted` frames of their "
+        "content and a `user.erased` frame (the user id only). A subscriber MUST then drop everything it shows or "
+        "keeps of that person. Replays (`resume_from`) after an erasure carry none of the person's data: the "
+        "notices about them are deleted from the stream when the erasure is projected."
     )
 
 
@@ -133,6 +180,24 @@ def asyncapi_document() -> dict[str, Any]:
         operations[f"{aggregate_type}EventsSend"] = _operation(
             "send", topic.name, current, f"Publish {aggregate_type} events."
         )
+    channels["subjectKeys"] = {
+        "address": SUBJECT_KEYS.name,
+        "title": "subject keys",
+        "description": "Compacted (cleanup.policy=compact): one record per person, keyed by user id, holding the key "
+        "their personal payloads are sealed under, or, once they are erased, the erased marker (`key` null), which "
+        f"stays. Records keyed `{TICK_PREFIX}<partition>` (value `{{}}`) are ticks that keep compaction on time: "
+        "ignore them. A record whose key compaction removed is gone; the marker tells a late reader the person was "
+        "erased.",
+        "servers": kafka,
+        "messages": _channel_messages(["subjectKey", "subjectKeyTick"]),
+        "bindings": {
+            "kafka": {"topic": SUBJECT_KEYS.name, "partitions": SUBJECT_KEYS.partitions,
+                      "topicConfiguration": {"cleanup.policy": ["compact"]}, "bindingVersion": KAFKA_BINDING}
+        },
+    }  # fmt: skip
+    operations["subjectKeysSend"] = _operation(
+        "send", "subjectKeys", ["subjectKey", "subjectKeyTick"], "Publish a person's key, or that they were erased."
+    )
     channels["deadLetters"] = {
         "address": "{consumerGroup}" + DEAD_LETTER_SUFFIX,
         "title": "dead letters",
@@ -160,7 +225,7 @@ def asyncapi_document() -> dict[str, Any]:
         "info": {
             "title": "Content events",
             "version": CONTRACT_VERSION,
-            "description": DESCRIPTION.format(max=MAX_MESSAGE_BYTES),
+            "description": DESCRIPTION.format(max=MAX_MESSAGE_BYTES, keys=SUBJECT_KEYS.name),
         },
         "defaultContentType": "application/json",
         "servers": {

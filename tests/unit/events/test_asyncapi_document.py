@@ -15,8 +15,9 @@ from referencing.jsonschema import DRAFT7
 
 from events import EventEnvelope, encode
 from events.asyncapi import DOC_PATH
+from events.personal_data import KeyRecord, new_key, tick_record
 from events.stream import ErrorFrame, EventFrame, ResyncRequiredFrame, SubscribeFrame, frame_to_json
-from events.topics import EVENT_TOPICS
+from events.topics import EVENT_TOPICS, SUBJECT_KEYS
 from events.types import SPECS, PostEdited, PostPublished
 from tests.unit.events.event_strategies import envelopes
 
@@ -135,3 +136,25 @@ def test_stream_frames_satisfy_their_messages() -> None:
     bad = frame_to_json(frames[1]) | {"position": "latest"}
     with pytest.raises(jsonschema.ValidationError):
         _validator("/components/messages/frame.event/payload").validate(bad)
+
+
+@given(envelopes())
+def test_sealed_events_satisfy_their_message_in_the_document(envelope: EventEnvelope) -> None:
+    name = f"{envelope.event_type}.v{envelope.schema_version}"
+    _validator(f"/components/messages/{name}/payload").validate(json.loads(encode(envelope, new_key())))
+
+
+def test_the_key_topic_its_records_and_what_consumers_must_do_on_erasure_are_documented() -> None:
+    channel = DOC["channels"]["subjectKeys"]
+    assert (channel["address"], channel["bindings"]["kafka"]["partitions"]) == (SUBJECT_KEYS.name, 6)
+    assert channel["bindings"]["kafka"]["topicConfiguration"] == {"cleanup.policy": ["compact"]}
+    record = _validator("/components/messages/subjectKey/payload")
+    key = KeyRecord("7", new_key())
+    for value in (key, KeyRecord("7", None)):
+        record.validate(json.loads(value.encode()))
+    with pytest.raises(jsonschema.ValidationError):
+        record.validate({"record_version": 1, "subject_id": "7"})
+    _validator("/components/messages/subjectKeyTick/payload").validate(json.loads(tick_record(0)[1]))
+    assert "user.erased.v1" in DOC["channels"][EVENT_TOPICS["user"].name]["messages"]
+    assert "A consumer MUST" in DOC["info"]["description"]
+    assert "`user.erased` frame" in DOC["channels"]["stream"]["description"]
