@@ -47,7 +47,7 @@ class Command(BaseCommand):
             ),
             Heartbeat(redis_client(socket_timeout=2), f"relay {options['owner']}"),
             also_prune=[bootstrap().idempotency.prune],  # expired Idempotency-Key records, on the same schedule
-            key_ticks=KeyTicks(publisher.send_ticks),
+            key_ticks=KeyTicks(publisher),
         )
         self._ensure_topics(servers)
         if options["once"]:
