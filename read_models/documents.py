@@ -19,6 +19,37 @@ VERSION_FIELDS = {"post": ("posts", "post_version"), "comment": ("comments", "co
                   "user": ("authors", "user_version")}  # fmt: skip
 
 
+# A person's data in a document: text they wrote, their profile, an author snapshot's fields (inside `author` too),
+# a copy of another document's text (`post_title`). A tombstone holds none of it (`tombstone_stripped`).
+PERSONAL_FIELDS = ("title", "content", "content_preview", "tags", "body", "post_title", "username", "display_name",
+                   "avatar_url", "bio")  # fmt: skip
+TOMBSTONE_FLAGS = ("deleted", "erased")  # a post or comment deleted, an author erased
+
+
+def is_tombstone(document: dict[str, Any] | None) -> bool:
+    """Whether a document is a tombstone: kept (ids, versions, flags) only so that stale events stay harmless."""
+    return document is not None and any(document.get(flag) is True for flag in TOMBSTONE_FLAGS)
+
+
+def tombstone_stripped(document: dict[str, Any]) -> bool:
+    """Drop the personal fields of a tombstone in place (an author snapshot keeps its `id`); whether any was dropped.
+
+    The projector's apply scripts run the same rule after every write (`projector.consumer.scripts`), so no later
+    write (a rewrite of the author's profile, a lookup's fold) can put text back into a tombstone.
+    """
+    if not is_tombstone(document):
+        return False
+    dropped = [name for name in PERSONAL_FIELDS if name in document]
+    for name in dropped:
+        del document[name]
+    author = document.get("author")
+    if isinstance(author, dict) and any(name in author for name in PERSONAL_FIELDS):
+        # a new dict: the snapshot may be shared with other documents (one facet written to many in memory)
+        document["author"] = {key: value for key, value in author.items() if key not in PERSONAL_FIELDS}
+        dropped.append("author")
+    return bool(dropped)
+
+
 def public_document(document: dict[str, Any] | None) -> dict[str, Any] | None:
     """A document as readers see it, without the projector's bookkeeping."""
     if document is None:

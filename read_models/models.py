@@ -102,7 +102,7 @@ COMMENTS = ReadModel(
 
 AUTHORS = ReadModel(
     "authors",
-    3,
+    4,
     {
         "properties": {
             "id": {"type": "keyword"},
@@ -112,6 +112,7 @@ AUTHORS = ReadModel(
             "bio": {"type": "text", "analyzer": "content_text"},
             "user_version": {"type": "integer"},
             "registered": {"type": "boolean"},
+            "erased": {"type": "boolean"},  # a tombstone: the person was erased (`read_models.documents`)
             "published_post_count": {"type": "integer"},
             "comment_count": {"type": "integer"},
             **COUNT_CLOCK,

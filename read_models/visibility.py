@@ -14,7 +14,7 @@ PUBLIC_POST_FIELDS = ("status", "deleted")  # what the rule reads of a post docu
 POST_REMOVALS = frozenset({"post.unpublished", "post.archived", "post.deleted"})
 # Events that take an aggregate out of the lists: the stream sends them without a document (their payloads are ids
 # only), and the projector announces each one even when a later event of its aggregate is in the same batch.
-REMOVALS = POST_REMOVALS | {"comment.deleted"}
+REMOVALS = POST_REMOVALS | {"comment.deleted", "user.erased"}
 
 
 def is_public_post(post: Mapping[str, Any] | None) -> bool:

@@ -12,11 +12,13 @@ from opensearchpy import OpenSearch
 
 from events.topics import dead_letter_spec, ensure_topics, event_topics
 from projector.consumer.dead_letters import DeadLetterWriter
+from projector.consumer.erasure import Erasure
 from projector.consumer.holds import Holds
 from projector.consumer.live_indices import ensure_live_indices
 from projector.consumer.loop import LoopSettings, ProjectorLoop
 from projector.consumer.notices import Notices
 from projector.consumer.scripts import install_scripts
+from projector.consumer.subject_keys import KafkaKeyRing
 from projector.consumer.writer import Writer
 from runtime.redis_clients import redis_client
 from runtime.settings import kafka_bootstrap_servers, opensearch_url, projector_group
@@ -98,14 +100,19 @@ def group_consumer(group: str, batch_size: int) -> KafkaConsumer:
 
 
 def bootstrap(config: ProjectorConfig) -> ProjectorLoop:
-    """A ready loop over the live read models, subscribed to every event topic in the consumer group."""
+    """A ready loop over the live read models, subscribed to every event topic in the consumer group, its key ring
+    loaded from the whole key topic."""
     client = opensearch_client()
     targets = prepare(client, config)
+    redis = redis_client()  # timeouts: a hung Redis costs a batch its notices (or a purge its turn), not the batch
+    keys = KafkaKeyRing(kafka_bootstrap_servers()).load()
     return ProjectorLoop(
         partial(group_consumer, config.group, config.batch_size),
         Writer(client, targets),
         DeadLetterWriter(kafka_bootstrap_servers(), config.group),
         Holds(client, config.group),
-        Notices(redis_client(), config.group),  # timeouts: a hung Redis costs a batch its notices, not the batch
+        Notices(redis, config.group),
         LoopSettings(batch_size=config.batch_size, batch_timeout=config.batch_timeout),
+        keys=keys,
+        erasure=Erasure(client, targets, redis, keys),
     )

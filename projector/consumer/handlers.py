@@ -17,6 +17,7 @@ from events.types import (
     PostEdited,
     PostPublished,
     PostTagsChanged,
+    UserErased,
     UserProfileChanged,
     UserRegistered,
 )
@@ -82,6 +83,21 @@ def user_status_changed(event: EventEnvelope) -> Plan:
         facets=(Facet("user_version", event.aggregate_version, {}),), defaults=AUTHOR_DEFAULTS,
     )  # fmt: skip
     return Plan(primary, _author_rewrites(event.aggregate_id))
+
+
+def user_erased(event: EventEnvelope) -> Plan:
+    """The author document becomes a tombstone: out of the directory, no personal field (the apply script's rule).
+
+    The person's posts and comments were deleted by their own events just before; the other copies of their data
+    (kept indices, the notice stream) are the loop's to purge (`projector.consumer.erasure`).
+    """
+    payload: UserErased = event.payload
+    fields = {"erased": True, "registered": False}
+    primary = Upsert(
+        "authors", payload.user_id,
+        facets=(Facet("user_version", event.aggregate_version, fields),), defaults=AUTHOR_DEFAULTS,
+    )  # fmt: skip
+    return Plan(primary)
 
 
 def _author_rewrites(user_id: str) -> Callable[[dict[str, Any]], FollowUps]:
@@ -180,12 +196,13 @@ post_archived = _post_status("archived")
 
 
 def post_deleted(event: EventEnvelope) -> Plan:
-    """A tombstone, so stale events stay harmless; the post's comments leave the comments read model."""
+    """A tombstone, so stale events stay harmless; the post's comments leave the comments read model and forget its
+    title (the tombstone's own text goes by the apply script's rule, `read_models.documents.tombstone_stripped`)."""
     fields = {"status": "deleted", "deleted": True, "comment_facing_version": event.aggregate_version}
     primary = Upsert("posts", event.aggregate_id, facets=(_post_facet(event, **fields),))
 
     def follow(post: dict[str, Any]) -> FollowUps:
-        facet = Facet("post_version", event.aggregate_version, {"post_deleted": True})
+        facet = Facet("post_version", event.aggregate_version, {"post_deleted": True, "post_title": None})
         return FollowUps(
             recounts=_author_recount(_author_of(post)),
             rewrites=(Rewrite("comments", {"post_id": event.aggregate_id}, facet),),
@@ -261,6 +278,7 @@ HANDLERS: dict[str, Callable[[EventEnvelope], Plan]] = {
     "user.profile_changed": user_changed,
     "user.deactivated": user_status_changed,
     "user.reactivated": user_status_changed,
+    "user.erased": user_erased,
     "post.created": post_created,
     "post.edited": post_edited,
     "post.tags_changed": post_tags_changed,

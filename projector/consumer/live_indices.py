@@ -22,3 +22,14 @@ def ensure_live_indices(client: OpenSearch, prefix: str | None = None) -> dict[s
             client.indices.create(index=name, body={**model.body(), "aliases": {alias: {}}})
         aliases[model.name] = alias
     return aliases
+
+
+def kept_indices(client: OpenSearch, prefix: str | None = None) -> dict[str, list[str]]:
+    """{model name: its physical indices no alias points at}: those a rebuild left for rollback, and a running
+    rebuild's or rollback's targets (until their swap)."""
+    kept: dict[str, list[str]] = {}
+    for model in READ_MODELS:
+        alias = alias_of(model, prefix)
+        indices = client.indices.get_alias(index=f"{alias}-v*", expand_wildcards="open", ignore_unavailable=True)
+        kept[model.name] = sorted(name for name, entry in indices.items() if alias not in entry.get("aliases", {}))
+    return kept

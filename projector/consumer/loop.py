@@ -1,9 +1,11 @@
 """The consumer-group loop: bounded batches in, read models and dead letters out, offsets committed last.
 
 One pass: poll up to `batch_size` records for at most `batch_timeout` seconds; read each (decode, skip or
-dead-letter); dead-letter held aggregates' events; apply the rest through the Writer (which waits until they are
-searchable); dead-letter what failed and hold its aggregate; publish notices; flush the dead letters; then commit
-the offsets. A crash anywhere before the commit redelivers the batch, which the version guards make harmless.
+dead-letter; a sealed payload of an erased person is skipped); dead-letter held aggregates' events; apply the rest
+through the Writer (which waits until they are searchable); dead-letter what failed and hold its aggregate; note the
+people the batch erased in the key ring; publish notices; purge the erased people's other copies (the live loop's
+`Erasure`); flush the dead letters; then commit the offsets. A crash anywhere before the commit redelivers the
+batch, which the version guards make harmless.
 
 A commit refused because the group is rebalancing is not an outage: the batch is rewound and read again (by this
 member or the partition's new owner) and the loop carries on at once. If commits are still refused `rejoin_after`
@@ -22,12 +24,15 @@ from datetime import UTC, datetime
 from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.errors import CommitFailedError, RebalanceInProgressError
 
-from events.consumer import Accepted, DeadLetter, EventReader, Skipped
+from events.consumer import Accepted, DeadLetter, Erased, EventReader, Skipped
 from events.envelope import EventEnvelope
+from events.personal_data import KeyRing
 from projector.consumer import metrics
 from projector.consumer.dead_letters import DeadLetterWriter, Origin
+from projector.consumer.erasure import Erasure
 from projector.consumer.holds import Holds
 from projector.consumer.notices import Notices
+from projector.consumer.subject_keys import KafkaKeyRing, erased_by
 from projector.consumer.tally import Tally
 from projector.consumer.writer import Writer
 
@@ -56,7 +61,11 @@ class BatchResult:
 
 
 class ProjectorLoop:
-    """Drives one consumer of the projector's group."""
+    """Drives one consumer of the projector's group.
+
+    `keys` opens sealed payloads (without it they are dead-lettered as of an unknown key); `erasure` purges erased
+    people beyond the read models the writer keeps (the live loop's; a rebuild's has none, like its notices).
+    """
 
     def __init__(
         self,
@@ -66,6 +75,9 @@ class ProjectorLoop:
         holds: Holds,
         notices: Notices | None,
         settings: LoopSettings,
+        *,
+        keys: KeyRing | None = None,
+        erasure: Erasure | None = None,
     ) -> None:
         self.connect = connect
         self.consumer = connect()
@@ -74,7 +86,9 @@ class ProjectorLoop:
         self.holds = holds
         self.notices = notices
         self.settings = settings
-        self.reader = EventReader()
+        self.keys = keys
+        self.erasure = erasure
+        self.reader = EventReader(keys=keys)
         self.tally = Tally()  # what the heartbeat reports of the batches since the last one
         self._refused = 0  # commits refused since the last accepted one
         self._first_refused_at = 0.0
@@ -104,6 +118,8 @@ class ProjectorLoop:
         """Leave the group and flush the dead letters."""
         self.consumer.close()
         self.dead_letters.close()
+        if isinstance(self.keys, KafkaKeyRing):
+            self.keys.close()
 
     def _rewind(self, polled: dict[TopicPartition, list]) -> None:
         """Not committed: read these again on the next pass (partitions the group took away need nothing)."""
@@ -147,7 +163,7 @@ class ProjectorLoop:
                 origin = Origin(tp.topic, tp.partition, record.offset)
                 key = (record.key or b"").decode(errors="replace")
                 outcome = self.reader.read(record.value)
-                if isinstance(outcome, Skipped):
+                if isinstance(outcome, Skipped | Erased):  # erased: gone for good, its deletions came in the clear
                     result.skipped += 1
                     metrics.EVENTS_PROCESSED.labels(outcome.event_type).inc()
                 elif isinstance(outcome, DeadLetter):
@@ -169,8 +185,11 @@ class ProjectorLoop:
         for item in applied:
             metrics.EVENTS_PROCESSED.labels(item.event.event_type).inc()
         result.applied = len(applied)
+        erased = erased_by(self.keys, (item.event for item in applied))
         if self.notices is not None:  # a rebuild stays silent: the live stream already announced these events
-            self.notices.publish(applied)
+            self.notices.publish(applied if self.erasure is None else self.erasure.announced(applied))
+        if self.erasure is not None:
+            self.erasure.erase(erased)  # after the notices: the batch's own are purged with the older ones
         self.dead_letters.flush()
         self.consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()})
         self.tally.batch(

@@ -7,6 +7,10 @@ document in any order, so two writers (a rebuild and the live projector) may sha
 one document fold into one write (their facets in order). Nothing newer: the operation is a no-op, so replays and
 stale events change nothing. The work is bounded by the fields written, never by the document's history (counts are
 recomputed from member documents: `projector.consumer.counts`).
+
+Both scripts end with the tombstone rule (`read_models.documents.tombstone_stripped`): a deleted post or comment, or
+an erased author, keeps none of its personal fields, whichever write made it a tombstone and whatever is written to
+it later (an author's profile rewrite, a lookup's fold: facets of other guards than the aggregate's own).
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from projector.consumer.plans import Upsert
+from read_models.documents import PERSONAL_FIELDS, TOMBSTONE_FLAGS, tombstone_stripped
 
-SCRIPT_ID = "projector-apply-v3"
+SCRIPT_ID = "projector-apply-v4"
 
 # One version-guarded field loop, shared by both scripts (`facets` is bound by each script's opening).
 _FACETS = """if (s.field_versions == null) { s.field_versions = new HashMap(); }
@@ -33,8 +38,19 @@ for (f in facets) {
   if (cur == null || version > ((Number) cur).longValue()) { s[f.guard] = version; changed = true; }
 }
 """
-_END = """
-if (!changed) { ctx.op = 'noop'; }
+_PERSONAL = ", ".join(f"'{name}'" for name in PERSONAL_FIELDS)
+_TOMBSTONE = " || ".join(f"s.{flag} == true" for flag in TOMBSTONE_FLAGS)
+_END = f"""
+if ({_TOMBSTONE}) {{
+  for (def holder : [s, s.author]) {{
+    if (holder instanceof Map) {{
+      for (String name : [{_PERSONAL}]) {{
+        if (holder.containsKey(name)) {{ holder.remove(name); changed = true; }}
+      }}
+    }}
+  }}
+}}
+if (!changed) {{ ctx.op = 'noop'; }}
 """
 SOURCE = (
     """
@@ -51,7 +67,7 @@ def facets = params.facets;
 )
 
 # update_by_query over many documents at once: each picks its own facets by its key (a post id, an author id).
-REWRITE_SCRIPT_ID = "projector-rewrite-v1"
+REWRITE_SCRIPT_ID = "projector-rewrite-v2"
 REWRITE_SOURCE = (
     """
 def s = ctx._source;
@@ -92,4 +108,5 @@ def apply_in_memory(document: dict[str, Any] | None, upsert: Upsert) -> dict[str
                 versions[guarded] = facet.version
         if s.get(facet.guard) is None or facet.version > s[facet.guard]:
             s[facet.guard] = facet.version
+    tombstone_stripped(s)
     return s

@@ -13,12 +13,14 @@ from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 from prometheus_client import start_http_server
 from tqdm import tqdm
 
-from events.consumer import Accepted, EventReader, Skipped
+from events.consumer import Accepted, Erased, EventReader, Skipped
 from events.topics import dead_letter_topic, event_topics
 from projector.consumer.app import ProjectorConfig, bootstrap, opensearch_client, prepare
 from projector.consumer.dead_letters import DeadLetterRecord, record_of
+from projector.consumer.erasure import Erasure
 from projector.consumer.holds import Holds
 from projector.consumer.notices import Notices
+from projector.consumer.subject_keys import KafkaKeyRing, erased_by
 from projector.consumer.writer import Writer
 from projector.operations.indices import delete_indices, list_indices
 from projector.operations.rebuild import rebuild_command, use
@@ -124,8 +126,10 @@ def dead_letters_replay(config: ProjectorConfig, *, skip_one: bool = False) -> i
     client = opensearch_client()
     targets = prepare(client, config)
     writer, holds = Writer(client, targets), Holds(client, config.group)
-    notices = Notices(redis_client(), config.group)
-    reader = EventReader()
+    redis = redis_client()
+    keys = KafkaKeyRing(kafka_bootstrap_servers()).load()  # a late key has arrived since: its dead letters open now
+    notices, erasure = Notices(redis, config.group), Erasure(client, targets, redis, keys)
+    reader = EventReader(keys=keys)
     consumer, tp = _dlq_consumer(config, group=_replay_group(config))
     end = consumer.end_offsets([tp])[tp]
     start = consumer.position(tp)
@@ -140,8 +144,9 @@ def dead_letters_replay(config: ProjectorConfig, *, skip_one: bool = False) -> i
                     if failed:
                         print(f"stopped at offset {record.offset}: {failed[0].reason}", file=sys.stderr)
                         return 1
-                    notices.publish(applied)
-                elif not isinstance(outcome, Skipped):
+                    notices.publish(erasure.announced(applied))
+                    erasure.erase(erased_by(keys, (item.event for item in applied)))
+                elif not isinstance(outcome, Skipped | Erased):
                     print(f"stopped at offset {record.offset}: {outcome.reason} (`dead-letters skip` passes it)",
                           file=sys.stderr)  # fmt: skip
                     return 1
@@ -153,6 +158,7 @@ def dead_letters_replay(config: ProjectorConfig, *, skip_one: bool = False) -> i
                 print(f"skipped offset {record.offset}")
                 break
     consumer.close()
+    keys.close()
     notices.settle()
     print(f"replayed {replayed} dead letters")
     return 0
@@ -166,8 +172,12 @@ def verify_command(limit: int) -> int:
     if absent:
         print(f"no read model behind {', '.join(absent)}: nothing to verify", file=sys.stderr)
         return 2
-    with CommandSource() as source:
-        report = verify(client, targets, source, limit=limit, progress=True)
+    keys = KafkaKeyRing(kafka_bootstrap_servers()).load()
+    try:
+        with CommandSource() as source:
+            report = verify(client, targets, source, limit=limit, progress=True, erased=keys.erased)
+    finally:
+        keys.close()
     print(report.text())
     return 0 if report.ok else 1
 

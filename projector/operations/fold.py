@@ -7,8 +7,10 @@ versions included), so OpenSearch sees one plain bulk load of the final document
 the end from the member documents, under one tick of the shared recount clock, exactly as a recount would. The
 events published after the fold's end offsets are then replayed the ordinary way, by a catch-up seeded there.
 
-The fold gives up (returns None) on an event the live path would dead-letter (undecodable, or one its handler
-cannot take): dead letters and holds belong to the live path, so the rebuild then replays the whole history the
+Sealed payloads are opened with the key ring given (`projector.consumer.subject_keys`); an erased person's are
+skipped, as the live path skips them, and so are theirs met after their `user.erased` (`erased_by`). The fold gives
+up (returns None) on an event the live path would dead-letter (undecodable, a key not on the key topic, or one its
+handler cannot take): dead letters and holds belong to the live path, so the rebuild then replays the whole history the
 ordinary way. Memory: the final documents of every read model, about 2 kB each.
 """
 
@@ -24,13 +26,15 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from opensearchpy import OpenSearch, helpers
 
-from events.consumer import DeadLetter, EventReader, Skipped
+from events.consumer import DeadLetter, Erased, EventReader, Skipped
 from events.envelope import EventEnvelope
+from events.personal_data import KeyRing
 from projector.consumer.counts import COUNTERS, RecountClock, count_upserts
 from projector.consumer.documents import field_of
 from projector.consumer.handlers import plan_for
 from projector.consumer.plans import Recount, Upsert
 from projector.consumer.scripts import apply_in_memory
+from projector.consumer.subject_keys import erased_by
 from read_models.models import READ_MODELS
 
 log = logging.getLogger(__name__)
@@ -107,7 +111,13 @@ class Folded:
 
 
 def fold_history(
-    client: OpenSearch, consumer: KafkaConsumer, partitions: list[TopicPartition], *, timeout: float, progress: Any
+    client: OpenSearch,
+    consumer: KafkaConsumer,
+    partitions: list[TopicPartition],
+    *,
+    keys: KeyRing | None,
+    timeout: float,
+    progress: Any,
 ) -> Folded | None:
     """Fold every event of `partitions`, from the beginning to their end offsets now; None when it must give up.
 
@@ -115,13 +125,14 @@ def fold_history(
         client: for the recount clock's tick (taken after the last event is folded, before the counts are read).
         consumer: a consumer of no group; it is assigned the partitions and left positioned at their ends.
         partitions: the event topics' partitions.
+        keys: the subject keys sealed payloads are opened with (a `KafkaKeyRing`, loaded).
         timeout: seconds the fold may take.
         progress: a tqdm-like bar (`update(n)`).
     """
     consumer.assign(partitions)
     ends = consumer.end_offsets(partitions)
     consumer.seek_to_beginning(*partitions)
-    models, reader, owners = MemoryModels(), EventReader(), set()
+    models, reader, owners = MemoryModels(), EventReader(keys=keys), set()
     deadline, events = time.monotonic() + timeout, 0
     while any(consumer.position(tp) < ends[tp] for tp in partitions):
         if time.monotonic() > deadline:
@@ -131,7 +142,7 @@ def fold_history(
                 if record.offset >= ends[tp]:
                     break
                 outcome = reader.read(record.value)
-                if isinstance(outcome, Skipped):
+                if isinstance(outcome, Skipped | Erased):
                     continue
                 if isinstance(outcome, DeadLetter):
                     log.warning("fold stopped at %s:%s@%s (%s): replaying instead", tp.topic, tp.partition,
@@ -139,6 +150,7 @@ def fold_history(
                     return None
                 try:
                     owners.update(models.apply(outcome.envelope))
+                    erased_by(keys, [outcome.envelope])
                 except Exception as exc:  # the live path dead-letters it: leave it to that path
                     log.warning("fold stopped at %s:%s@%s (%r): replaying instead", tp.topic, tp.partition,
                                 record.offset, exc)  # fmt: skip

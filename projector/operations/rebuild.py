@@ -49,6 +49,7 @@ from projector.consumer.app import ProjectorConfig, group_consumer, prepare
 from projector.consumer.dead_letters import DeadLetterWriter
 from projector.consumer.holds import Holds
 from projector.consumer.loop import LoopSettings, ProjectorLoop
+from projector.consumer.subject_keys import KafkaKeyRing
 from projector.consumer.writer import Writer
 from projector.operations.fold import POLL_RECORDS, fold_history, load
 from projector.operations.indices import (
@@ -160,9 +161,11 @@ class CatchUp:
             self._offsets = KafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)  # for end offsets
             connect = partial(group_consumer, group, batch_size)
             settings = LoopSettings(batch_size=batch_size, batch_timeout=0.5)
+            self.keys = KafkaKeyRing(servers).load()
             self.loop = ProjectorLoop(
-                connect, Writer(client, targets), DeadLetterWriter(servers, group), holds, None, settings
-            )
+                connect, Writer(client, targets), DeadLetterWriter(servers, group), holds, None, settings,
+                keys=self.keys,
+            )  # fmt: skip
         except BaseException:
             _forget_group(group)
             raise
@@ -240,14 +243,17 @@ def fold_into(
     consumer = KafkaConsumer(
         bootstrap_servers=kafka_bootstrap_servers(), enable_auto_commit=False, max_poll_records=POLL_RECORDS
     )
+    keys = KafkaKeyRing(kafka_bootstrap_servers())
     try:
+        keys.load()
         partitions = event_partitions(consumer)
         ends, begins = consumer.end_offsets(partitions), consumer.beginning_offsets(partitions)
         total = sum(ends[tp] - begins[tp] for tp in partitions)
         with tqdm(desc="folding", unit="event", total=total, file=sys.stderr, disable=not progress) as bar:
-            folded = fold_history(client, consumer, partitions, timeout=timeout, progress=bar)
+            folded = fold_history(client, consumer, partitions, keys=keys, timeout=timeout, progress=bar)
     finally:
         consumer.close()
+        keys.close()
     if folded is None:
         return None, 0
     if refused := load(client, new, folded.models):
@@ -341,7 +347,7 @@ def _verify_while_writes_continue(
     persistent: set[tuple[str, ...]] | None = None
     for _ in range(attempts):
         with CommandSource(database_url) as source:
-            report = verify(client, targets, source, limit=None, progress=False)
+            report = verify(client, targets, source, limit=None, progress=False, erased=build.keys.erased)
         if report.ok:
             return report, True
         differing = {

@@ -5,6 +5,7 @@ The projector never imports the command service, so this reads the command side'
 `postgresql://`. Documents come out in id order, a chunk at a time, each built exactly as the projector builds it
 once every event has been applied (same preview, reading time and time format, see `projector.consumer.documents`).
 
+A comment of a deleted post shows no post title (the projector's tombstones keep no text, nor do copies of it).
 Counts mirror the projector's membership maps: a post counts its live comments (deleted post or not), an author
 their published posts and all their live comments (on deleted posts too: the projector never drops those).
 """
@@ -163,7 +164,7 @@ class CommandSource:
             chunk = []
             for cid, post_id, body, deleted, version, created, updated, title, status, *author, user_version in rows:
                 chunk.append({
-                    "id": str(cid), "post_id": str(post_id), "post_title": title,
+                    "id": str(cid), "post_id": str(post_id), "post_title": None if status == "deleted" else title,
                     "post_deleted": status == "deleted", "body": body, "deleted": bool(deleted),
                     "author": _author(*author), "author_version": user_version,
                     "created_at": utc_text(created), "updated_at": utc_text(updated), "comment_version": version,

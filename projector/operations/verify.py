@@ -13,6 +13,12 @@ Deleted rows: a tombstone (`deleted: true`) matches when its own version (and a 
 fields are never served. A deleted row with no document at all is accepted and only counted (`never projected`):
 nothing reads a document that is not there, and a projection built from rows need not write tombstones.
 
+Erased people (`erased`: the key ring's erased markers, `projector.consumer.subject_keys`): whatever rows the command
+side keeps of them, their author document and the documents of their posts and comments are expected to be
+tombstones or absent (kept indices are purged of them: `projector.consumer.erasure`), and are counted (`erased`);
+one that still holds their data is stale. A tombstone whose row is gone (erasure may delete rows) is counted
+likewise, not reported extra.
+
 The fields compared are those of the expected document; the mapped fields it leaves out are listed, with the
 reason, in NOT_COMPARED (a test keeps the two in step with the mappings). `author_version` is compared: once
 converged it is the author's current version, and a wrong one would let a stale profile win later.
@@ -26,14 +32,15 @@ from __future__ import annotations
 import itertools
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from opensearchpy import OpenSearch, helpers
 from tqdm import tqdm
 
-from read_models.documents import PRIVATE_FIELDS
+from projector.consumer.documents import field_of
+from read_models.documents import PRIVATE_FIELDS, TOMBSTONE_FLAGS, is_tombstone
 
 MODELS = ("posts", "comments", "authors")
 # Mapped fields that no database row predicts: the projector's own bookkeeping and guards.
@@ -49,6 +56,7 @@ NOT_COMPARED = {
     },
     "authors": {
         "registered": "bookkeeping: the user's own event was applied",
+        "erased": "the person's erasure: known from the key topic's erased markers, not from a row",
         "count_clock": "guard of the counts: the recount tick that wrote them",
         "field_versions": "bookkeeping: the version that last wrote each field",
     },
@@ -90,6 +98,7 @@ class ModelCounts:
     extra: int = 0
     stale: int = 0
     never_projected: int = 0
+    erased: int = 0
 
     @property
     def mismatches(self) -> int:
@@ -130,7 +139,8 @@ class Report:
         for model, c in self.counts.items():
             lines.append(
                 f"{model:<9} rows {c.rows}  documents {c.documents}  match {c.matched}  missing {c.missing}  "
-                f"extra {c.extra}  stale {c.stale}  (deleted rows never projected: {c.never_projected})"
+                f"extra {c.extra}  stale {c.stale}  (deleted rows never projected: {c.never_projected}; "
+                f"erased: {c.erased})"
             )
         for mismatch in self.details:
             lines.append(f"{mismatch.kind:<8} {mismatch.model} {mismatch.doc_id}")
@@ -176,7 +186,20 @@ def _mget(client: OpenSearch, index: str, ids: list[str]) -> dict[str, dict[str,
     return {doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")}
 
 
-def _verify_model(client: OpenSearch, index: str, model: str, source: Source, report: Report, progress: bool) -> None:
+def _subject(model: str, expected: dict[str, Any]) -> str | None:
+    """The person a document is about: an author's own id, content's author."""
+    return expected["id"] if model == "authors" else field_of(expected, "author.id")
+
+
+def _verify_model(
+    client: OpenSearch,
+    index: str,
+    model: str,
+    source: Source,
+    report: Report,
+    progress: bool,
+    erased: Callable[[str], bool],
+) -> None:
     counts = report.counts[model]
     rows: set[str] = set()
     total = source.count(model) + client.count(index=index)["count"]
@@ -188,7 +211,13 @@ def _verify_model(client: OpenSearch, index: str, model: str, source: Source, re
                 rows.add(doc_id)
                 counts.rows += 1
                 document = actual.get(doc_id)
-                if document is None:
+                if (subject := _subject(model, expected)) is not None and erased(str(subject)):
+                    if document is None or is_tombstone(document):
+                        counts.erased += 1
+                    else:  # a live copy of an erased person's data
+                        flag = "erased" if model == "authors" else "deleted"
+                        report.add(Mismatch(model, doc_id, "stale", {flag: (True, document.get(flag))}))
+                elif document is None:
                     if expected.get("deleted"):
                         counts.never_projected += 1
                     else:
@@ -198,18 +227,27 @@ def _verify_model(client: OpenSearch, index: str, model: str, source: Source, re
                 else:
                     counts.matched += 1
             bar.update(len(chunk))
-        hits = helpers.scan(client, index=index, query={"_source": False}, size=SCROLL_PAGE)
+        hits = helpers.scan(client, index=index, query={"_source": list(TOMBSTONE_FLAGS)}, size=SCROLL_PAGE)
         for n, hit in enumerate(hits, 1):
             counts.documents += 1
             if hit["_id"] not in rows:
-                report.add(Mismatch(model, hit["_id"], "extra"))
+                if is_tombstone(hit.get("_source")):
+                    counts.erased += 1
+                else:
+                    report.add(Mismatch(model, hit["_id"], "extra"))
             if n % SCROLL_PAGE == 0:
                 bar.update(SCROLL_PAGE)
         bar.update(counts.documents % SCROLL_PAGE)
 
 
 def verify(
-    client: OpenSearch, targets: dict[str, str], source: Source, *, limit: int | None = None, progress: bool = False
+    client: OpenSearch,
+    targets: dict[str, str],
+    source: Source,
+    *,
+    limit: int | None = None,
+    progress: bool = False,
+    erased: Callable[[str], bool] = lambda subject_id: False,
 ) -> Report:
     """Compare the read models named in `targets` ({model: alias or index}) with `source`; see the module doc.
 
@@ -219,8 +257,9 @@ def verify(
         source: the command database as expected documents (an open `CommandSource`).
         limit: at most this many details listed per read model and kind (counts stay complete); None: all.
         progress: show a progress bar per read model on stderr.
+        erased: whether a person was erased (`KeyRing.erased` of a loaded `KafkaKeyRing`).
     """
     report = Report(limit=limit)
     for model in MODELS:
-        _verify_model(client, targets[model], model, source, report, progress)
+        _verify_model(client, targets[model], model, source, report, progress, erased)
     return report

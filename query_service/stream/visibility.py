@@ -9,7 +9,8 @@ Pure functions. A notice is judged twice (`delivered_view`):
    so subscribers drop it; a draft's own removal stays private. Comment events go out only for comments of public
    posts (a deleted comment, or one of a deleted post, with no document). User events go out with the author's
    public document once registered, except deactivations and reactivations (`ACCOUNT_STATUS_EVENTS`): whether an
-   account may sign in is not public.
+   account may sign in is not public. An erasure (`user.erased`) goes out with no document, so subscribers drop
+   the author.
 2. on what the read models hold at delivery (`is_current`, `public_now`): the aggregate's current document must
    still be at the notice's version (its own version field, `read_models.documents.VERSION_FIELDS`) and public now
    (a post public; a comment not deleted and its post public; an author registered). A notice a later event
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from read_models.documents import VERSION_FIELDS
-from read_models.visibility import POST_REMOVALS, PUBLIC_POST_FIELDS, is_public_post
+from read_models.visibility import POST_REMOVALS, PUBLIC_POST_FIELDS, REMOVALS, is_public_post
 
 # What delivery reads of the current documents, per read model.
 LOOKUP_FIELDS = {
@@ -159,6 +160,8 @@ def notice_view(
     if aggregate_type == "comment":
         return _comment_view(str(event.get("event_type")), document, post)
     if aggregate_type == "user":
+        if event.get("event_type") in REMOVALS:  # an erasure: the author leaves the directory
+            return View(None, "user", (), str(event.get("aggregate_id")))
         return None if event.get("event_type") in ACCOUNT_STATUS_EVENTS else _user_view(document)
     return None
 

@@ -134,6 +134,10 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             PROJECTOR_GROUP=f"e2e-{run_id}",
             QUERY_CHANNEL_PREFIX=f"e2e-{run_id}",
             PROJECTOR_BATCH_TIMEOUT="0.1",
+            # A short compaction bound for the key topic, so that tests/e2e/test_erasure.py sees an erased person's
+            # key leave it (20 s lag + 2 s ticks + the cleaner's 15 s back-off + 1 s, instead of the hour's default).
+            SUBJECT_KEYS_COMPACTION_LAG_SECONDS="20",
+            SUBJECT_KEYS_TICK_SECONDS="2",
             # Every request comes from 127.0.0.1, so the limits per address that every test shares are off; the
             # sign-in limit per username (OWASP API2 trips it with one username), the write limit per user and
             # the anonymous read limit per address (OWASP API4 trips them as one user, and as a client behind the

@@ -127,12 +127,16 @@ def test_the_documents_are_the_denormalized_truth(
     assert models.doc("posts", str(post["third"]))["status"] == "archived"
     doomed = models.doc("posts", str(post["doomed"]))
     assert (doomed["status"], doomed["deleted"]) == ("deleted", True)
+    assert {"title", "content", "tags"}.isdisjoint(doomed)  # a tombstone keeps no text
+    assert doomed["author"] == {"id": bob}
 
     assert models.doc("comments", str(comment["edited"]))["body"] == "Fixed"
     assert models.doc("comments", str(comment["removed"]))["deleted"] is True
-    assert models.doc("comments", str(comment["orphan"]))["post_deleted"] is True
+    orphan = models.doc("comments", str(comment["orphan"]))
+    assert (orphan["post_deleted"], orphan.get("post_title"), orphan["body"]) == (True, None, "Soon gone")
     own = models.doc("comments", str(comment["removed"]))
-    assert own["author"]["display_name"] == "Ada L."  # written before the rename, rewritten by it
+    assert own["author"] == {"id": ada}  # a tombstone: the rename rewritten into it leaves no name either
+    assert "body" not in own
     assert models.doc("comments", str(comment["kept"]))["post_title"] == "First, edited"
 
     ada_doc, bob_doc = models.doc("authors", ada), models.doc("authors", bob)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from events.envelope import EventEnvelope
-from events.types import AuthorSnapshot
+from events.types import AuthorSnapshot, spec_of
 
 # The projector's modules are being reorganised; the one import of them here is kept in this block.
 from projector.consumer.plans import Upsert
@@ -38,7 +38,8 @@ AUTHOR_DEFAULTS = {"published_post_count": 0, "comment_count": 0, "registered": 
 
 
 def envelope(payload: object, version: int, occurred_at: datetime = OCCURRED_AT) -> EventEnvelope:
-    """The envelope of `payload` at aggregate version `version`."""
+    """The envelope of `payload` at aggregate version `version` (an edit's subject: its author, u1)."""
+    spec = spec_of(payload)
     return EventEnvelope.create(
         payload,
         aggregate_version=version,
@@ -47,6 +48,7 @@ def envelope(payload: object, version: int, occurred_at: datetime = OCCURRED_AT)
         actor_id="u1",
         occurred_at=occurred_at,
         event_id="0f8fad5b-d9cb-469f-a165-70867728950e",
+        subject_id="u1" if spec.personal and spec.subject_in(payload) is None else None,
     )
 
 

@@ -31,6 +31,7 @@ PRIMARY = {
     "user.profile_changed": ("authors", "user_version"),
     "user.deactivated": ("authors", "user_version"),
     "user.reactivated": ("authors", "user_version"),
+    "user.erased": ("authors", "user_version"),
     "post.created": ("posts", "post_version"),
     "post.edited": ("posts", "post_version"),
     "post.tags_changed": ("posts", "post_version"),

@@ -215,7 +215,11 @@ def test_post_deleted_recounts_its_author_and_marks_its_comments_under_the_post_
 
     assert plan.follow({"id": "p1", "author": {"id": "u1"}}) == FollowUps(
         recounts=(AUTHOR_RECOUNT,),
-        rewrites=(Rewrite("comments", {"post_id": "p1"}, Facet("post_version", 7, {"post_deleted": True})),),
+        rewrites=(
+            Rewrite(
+                "comments", {"post_id": "p1"}, Facet("post_version", 7, {"post_deleted": True, "post_title": None})
+            ),
+        ),
     )
 
 

@@ -26,6 +26,7 @@ POST = {"id": "1", "title": "T", "content": "words", "status": "published", "del
         "author": {"id": "7"}, "published_at": AT.isoformat(), "post_version": 3}  # fmt: skip
 EVENT = EventEnvelope.create(
     PostEdited("1", "T", "words"),
+    subject_id="7",
     aggregate_version=3,
     correlation_id="c",
     occurred_at=AT,
@@ -78,8 +79,8 @@ def test_a_gap_marker_first_in_a_batch_hides_the_previous_position() -> None:
 
 
 def edit(version: int, content: str) -> EventEnvelope:
-    return EventEnvelope.create(PostEdited("1", "T", content), aggregate_version=version, correlation_id="c",
-                                occurred_at=AT)  # fmt: skip
+    return EventEnvelope.create(PostEdited("1", "T", content), subject_id="7", aggregate_version=version,
+                                correlation_id="c", occurred_at=AT)  # fmt: skip
 
 
 def test_a_notice_a_later_event_superseded_is_only_a_position_and_the_current_one_goes_out() -> None:
@@ -121,8 +122,8 @@ def test_a_notice_whose_event_lacks_its_fields_is_only_a_position() -> None:
 def test_an_item_names_neither_who_acted_nor_the_writers_idempotency_key_and_still_decodes() -> None:
     # A moderator's edit, sent with an Idempotency-Key: both are in the stream, neither reaches a subscriber.
     moderated = EventEnvelope.create(
-        PostEdited("1", "T", "words"), aggregate_version=3, correlation_id="c", causation_id="idem-key-of-mod",
-        actor_id="99", occurred_at=AT, event_id="00000000-0000-4000-8000-000000000002",
+        PostEdited("1", "T", "words"), subject_id="7", aggregate_version=3, correlation_id="c",
+        causation_id="idem-key-of-mod", actor_id="99", occurred_at=AT, event_id="00000000-0000-4000-8000-000000000002",
     )  # fmt: skip
     written = notice_encode(moderated, POST)
 

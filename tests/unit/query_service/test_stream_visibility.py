@@ -139,7 +139,7 @@ def now(posts: dict | None = None, comments: dict | None = None, authors: dict |
 def test_removal_events_carry_ids_only_so_a_bare_removal_leaks_no_content() -> None:
     for (event_type, _), spec in SPECS.items():
         if event_type in REMOVALS:
-            assert {f.name for f in fields(spec.payload_class)} <= {"post_id", "comment_id"}, event_type
+            assert {f.name for f in fields(spec.payload_class)} <= {"post_id", "comment_id", "user_id"}, event_type
     assert POST_REMOVALS < REMOVALS
 
 

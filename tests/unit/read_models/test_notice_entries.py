@@ -21,7 +21,9 @@ POST = {"id": "1", "title": "T", "content": "words", "status": "published", "del
 
 
 def edited() -> EventEnvelope:
-    return EventEnvelope.create(PostEdited("1", "T", "words"), aggregate_version=3, correlation_id="c", occurred_at=AT)
+    return EventEnvelope.create(
+        PostEdited("1", "T", "words"), subject_id="7", aggregate_version=3, correlation_id="c", occurred_at=AT
+    )
 
 
 def stored(position: str, fields: dict[str, bytes | str]) -> Entry:

@@ -73,7 +73,9 @@ def test_the_document_bound_defaults_to_32_kib_and_is_set_by_the_environment(mon
 
 
 def edit(content: str) -> EventEnvelope:
-    return EventEnvelope.create(PostEdited("1", "T", content), aggregate_version=2, correlation_id="c", occurred_at=AT)
+    return EventEnvelope.create(
+        PostEdited("1", "T", content), subject_id="7", aggregate_version=2, correlation_id="c", occurred_at=AT
+    )
 
 
 def test_the_age_bound_is_a_stream_id_time() -> None:
@@ -81,8 +83,12 @@ def test_the_age_bound_is_a_stream_id_time() -> None:
 
 
 def test_a_notice_is_named_by_its_aggregate_and_version_whatever_its_event_id() -> None:
-    first = EventEnvelope.create(PostEdited("12", "T", "c"), aggregate_version=3, correlation_id="a", occurred_at=AT)
-    again = EventEnvelope.create(PostEdited("12", "T", "c"), aggregate_version=3, correlation_id="b", occurred_at=AT)
+    first = EventEnvelope.create(
+        PostEdited("12", "T", "c"), subject_id="7", aggregate_version=3, correlation_id="a", occurred_at=AT
+    )
+    again = EventEnvelope.create(
+        PostEdited("12", "T", "c"), subject_id="7", aggregate_version=3, correlation_id="b", occurred_at=AT
+    )
     assert seen_member(first) == seen_member(again) == "post:12:3"
     deleted = EventEnvelope.create(CommentDeleted("4", "12"), aggregate_version=2, correlation_id="a", occurred_at=AT)
     assert seen_member(deleted) == "comment:4:2"
@@ -91,6 +97,8 @@ def test_a_notice_is_named_by_its_aggregate_and_version_whatever_its_event_id() 
 def test_an_entrys_size_counts_its_encoded_field_names_and_values() -> None:
     assert entry_size({"kind": "gap", "lost": "12"}) == len("kindgaplost12")
     assert entry_size({"é": b"\x00\x01"}) == 4
-    event = EventEnvelope.create(PostEdited("1", "T", "x" * 1000), aggregate_version=2, correlation_id="c")
+    event = EventEnvelope.create(
+        PostEdited("1", "T", "x" * 1000), subject_id="7", aggregate_version=2, correlation_id="c"
+    )
     assert entry_size(notice_encode(event, None)) > 1000
     assert entry_size(gap_encode(3)) < 20
