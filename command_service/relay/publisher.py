@@ -9,6 +9,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from command_service.apps.outbox.models import OutboxEvent
+from command_service.apps.outbox.subject_keys import KEY_RECORD_AGGREGATE
 from events.personal_data import tick_record
 
 log = logging.getLogger(__name__)
@@ -44,12 +45,21 @@ class KafkaPublisher:
 
         An aggregate's rows count as delivered only up to its first failure, so a retry resends the failed one and
         everything after it: per-aggregate order holds, at the price of a possible duplicate (same event_id).
+        Key records go first and are acknowledged before any event of the batch is sent (none is, if one failed):
+        a consumer reading an event of this batch can already read its person's key (`events.personal_data`).
         """
         try:
             producer = self._connect()
         except KafkaError as exc:
             log.warning("Kafka is unreachable: %s", exc)
             return []
+        keys = [row for row in rows if row.aggregate_type == KEY_RECORD_AGGREGATE]
+        delivered = self._send(producer, keys) if keys else []
+        if len(delivered) < len(keys):
+            return delivered
+        return delivered + self._send(producer, [row for row in rows if row.aggregate_type != KEY_RECORD_AGGREGATE])
+
+    def _send(self, producer: KafkaProducer, rows: Sequence[OutboxEvent]) -> list[int]:
         futures = []
         for row in rows:
             try:

@@ -5,6 +5,12 @@ A `KafkaKeyRing` reads the compacted key topic (`events.topics.subject_keys_spec
 both cases to the end offsets the topic had when it was called. It is loaded once at start-up (`load`); afterwards
 the reader refreshes it only when an event names a subject it does not know yet (`KeyRing.key_of`), so the cost of a
 refresh is the records published since the last one.
+
+A subject still unknown after a refresh is waited for, refreshing every `KEY_WAIT_STEP` s for up to `wait` s, before
+the event is given up as `SubjectKeyUnknown` (dead-lettered): the key record travels on its own topic and partition,
+so an event can be appended, and read, a moment before its person's key record (another produce request of the same
+relay batch, or another relay's shard that publishes a pass later). A subject given up on is not waited for again,
+so a key record that is really lost costs one wait, not one per event, until a record of that subject arrives.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import Iterable
 from kafka import KafkaConsumer, TopicPartition
 
 from events.envelope import EventEnvelope
-from events.errors import UndecodableEvent
+from events.errors import SubjectKeyUnknown, UndecodableEvent
 from events.personal_data import KeyRecord, KeyRing, key_record_decode
 from events.topics import subject_keys_spec
 
@@ -24,17 +30,36 @@ log = logging.getLogger(__name__)
 POLL_MS = 500
 REFRESH_TIMEOUT = 120.0  # seconds one refresh may take before it gives up (a key topic holds one record a person)
 ERASED_EVENT = "user.erased"
+# How long an unknown subject's key is waited for: above a relay's poll interval (1 s) plus a lease takeover (15 s).
+KEY_WAIT_SECONDS = 20.0
+KEY_WAIT_STEP = 0.2
 
 
 class KafkaKeyRing(KeyRing):
     """A KeyRing fed from the key topic; not thread-safe (one per consumer, like its `EventReader`)."""
 
-    def __init__(self, bootstrap_servers: str, *, timeout: float = REFRESH_TIMEOUT) -> None:
+    def __init__(
+        self, bootstrap_servers: str, *, timeout: float = REFRESH_TIMEOUT, wait: float = KEY_WAIT_SECONDS
+    ) -> None:
         super().__init__()
         self.bootstrap_servers = bootstrap_servers
         self.timeout = timeout
+        self.wait = wait
+        self._given_up: set[str] = set()
         self._consumer: KafkaConsumer | None = None
         self._partitions: list[TopicPartition] = []
+
+    def key_of(self, subject_id: str, *, event_type: str = "", aggregate: str = "") -> bytes:
+        """The subject's key, waited for up to `wait` s when unknown (see the module docstring)."""
+        deadline = time.monotonic() + (0.0 if subject_id in self._given_up else self.wait)
+        while True:
+            try:
+                return super().key_of(subject_id, event_type=event_type, aggregate=aggregate)
+            except SubjectKeyUnknown:
+                if time.monotonic() >= deadline:
+                    self._given_up.add(subject_id)
+                    raise
+                time.sleep(KEY_WAIT_STEP)
 
     def load(self) -> KafkaKeyRing:
         """Read the whole key topic (start-up); returns the ring."""
@@ -61,6 +86,7 @@ class KafkaKeyRing(KeyRing):
             return
         if record is not None:  # None: a tick
             self.apply(record)
+            self._given_up.discard(record.subject_id)  # their key arrived after all
 
     def _connect(self) -> KafkaConsumer:
         topic = subject_keys_spec().name

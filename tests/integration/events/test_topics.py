@@ -100,6 +100,7 @@ def test_events_keyed_by_aggregate_arrive_in_order_and_decode(kafka_bootstrap_se
             aggregate_version=n + 1,
             correlation_id="c",
             occurred_at=at,
+            subject_id="u1",
         )
         for n in range(12)
     ]

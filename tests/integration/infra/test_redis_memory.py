@@ -68,7 +68,9 @@ def edits(first: int, count: int) -> list[Applied]:
     """Applied edits of one post (versions from `first`), with their documents."""
     applied = []
     for version in range(first, first + count):
-        event = EventEnvelope.create(PostEdited("1", "T", f"v{version}"), aggregate_version=version, correlation_id="t")
+        event = EventEnvelope.create(
+            PostEdited("1", "T", f"v{version}"), aggregate_version=version, correlation_id="t", subject_id="7"
+        )
         applied.append(Applied(event, {"id": "1", "title": "T", "content": f"v{version}", "post_version": version}))
     return applied
 
