@@ -261,7 +261,9 @@ def edits(first: int, count: int, size: int = 100, post_id: str = "1") -> list[A
     applied = []
     for version in range(first, first + count):
         content = f"edit {version} " + "x" * size
-        event = EventEnvelope.create(PostEdited(post_id, "T", content), aggregate_version=version, correlation_id="t")
+        event = EventEnvelope.create(
+            PostEdited(post_id, "T", content), aggregate_version=version, correlation_id="t", subject_id="7"
+        )
         document = {"id": post_id, "title": "T", "content": content, "status": "published", "deleted": False,
                     "post_version": version}  # fmt: skip
         applied.append(Applied(event, document))
