@@ -211,6 +211,30 @@ def test_an_erased_person_leaves_no_string_in_opensearch_or_redis_and_rebuilds_b
         assert client.get(index=target["comments"], id="21")["_source"]["body"] == "Bob's reply"
 
 
+def test_an_erasure_made_while_the_projector_is_down_leaves_nothing_once_it_starts(
+    story: Story, private_projector: ProjectorConfig, opensearch_url: str, redis_url: str
+) -> None:
+    client, r = OpenSearch(opensearch_url, timeout=60), redis.Redis.from_url(redis_url)
+    story.before()
+    story.erasure()
+    story.send_key(KeyRecord(ADA, None))
+    story.flush()
+
+    loop = bootstrap(private_projector)  # starts only now: the whole story, the erasure included, is waiting
+    try:
+        loop.catch_up(timeout=120)
+        assert loop.reader.counts.erased == 3  # her registration, post and comment: the ring knew her as erased
+    finally:
+        loop.close()
+
+    assert opensearch_holding(client, story.secrets, story.token) == []
+    assert redis_holding(r, story.secrets) == []
+    authors = author_list(client=client, q=None, cursor=None, size=50)
+    assert [author["id"] for author in authors["results"]] == [BOB]
+    for key in r.scan_iter(match=f"{index_prefix()}*"):
+        r.delete(key)
+
+
 class Rows:
     """The command database as `verify` reads it (its `Source` protocol), from the documents a test gives."""
 
