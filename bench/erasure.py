@@ -145,19 +145,22 @@ class Traces:
         self.partitions = [TopicPartition(topic, p) for p in sorted(self.keys.partitions_for_topic(topic) or ())]
         self.keys.assign(self.partitions)
 
-    def read_channels_hold(self, needles: list[str]) -> bool:
-        """Whether an index document or a notice still holds one of `needles`."""
+    def still_held(self, people: list[list[str]]) -> list[int]:
+        """The positions in `people` (each a list of needles) of those an index document or a notice still holds:
+        one refresh and one read of the stream for all, one search each."""
         self.search.indices.refresh(index=self.pattern)
-        query = " OR ".join(json.dumps(needle) for needle in needles)
-        body = {"query": {"query_string": {"query": query, "fields": ["*"], "lenient": True}}, "size": 1}
-        if self.search.search(index=self.pattern, body=body)["hits"]["total"]["value"]:
-            return True
-        lowered = [needle.lower() for needle in needles]
-        for _, fields in self.redis.xrange(self.stream):
-            text = b" ".join(fields.values()).decode(errors="replace").lower()
-            if any(needle in text for needle in lowered):
-                return True
-        return False
+        notices = [b" ".join(fields.values()).decode(errors="replace").lower() for _, fields in
+                   self.redis.xrange(self.stream)]  # fmt: skip
+        held = []
+        for n, needles in enumerate(people):
+            query = " OR ".join(json.dumps(needle) for needle in needles)
+            body = {"query": {"query_string": {"query": query, "fields": ["*"], "lenient": True}}, "size": 0}
+            lowered = [needle.lower() for needle in needles]
+            if self.search.search(index=self.pattern, body=body)["hits"]["total"]["value"] or any(
+                needle in text for text in notices for needle in lowered
+            ):
+                held.append(n)
+        return held
 
     def held_keys(self) -> dict[str, str]:
         """subject id -> base64 key of every key record the topic holds now, read from its start."""
@@ -183,26 +186,28 @@ def erasure_sample(port: int, traces: Traces, args: argparse.Namespace, n: int) 
     tag = uuid.uuid4().hex[:6]
     people = [person(port, i, tag) for i in range(args.erasures)]
     deadline = time.monotonic() + args.timeout
-    while any(not traces.read_channels_hold([p.needles[3]]) for p in people):  # every post searchable
+    while len(traces.still_held([[p.needles[3]] for p in people])) < len(people):  # every post searchable
         if time.monotonic() > deadline:
             raise RuntimeError("the people's posts were not searchable in time")
         time.sleep(args.poll)
-    held = traces.held_keys()
+    keys = traces.held_keys()
     for p in people:
-        p.key = held[p.user_id]
+        p.key = keys[p.user_id]
         status, body = _call(port, "DELETE", f"/api/v1/users/{p.user_id}/", {"password": PASSWORD}, p.token)
         if status != 204:
             raise RuntimeError(f"erase answered {status}: {body}")
         p.erased_at = time.monotonic()
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline and any(p.clean_at is None or p.key_gone_at is None for p in people):
+        looked = [p for p in people if p.clean_at is None]
+        holding = set(traces.still_held([p.needles for p in looked]))
         now = time.monotonic()
-        for p in people:
-            if p.clean_at is None and not traces.read_channels_hold(p.needles):
+        for n, p in enumerate(looked):
+            if n not in holding:
                 p.clean_at = now
-        held = traces.held_keys()
+        keys = traces.held_keys()
         for p in people:
-            if p.key_gone_at is None and held.get(p.user_id) != p.key:
+            if p.key_gone_at is None and keys.get(p.user_id) != p.key:
                 p.key_gone_at = time.monotonic()
         time.sleep(args.poll)
     return people
