@@ -142,6 +142,9 @@ class KeyRing:
     def refresh(self) -> None:
         """Learn the records published since the last refresh; a ring fed by hand has nothing more to read."""
 
+    def close(self) -> None:
+        """Release what the ring reads from; a ring fed by hand holds nothing."""
+
     def key_of(self, subject_id: str, *, event_type: str = "", aggregate: str = "") -> bytes:
         """The subject's key, after one `refresh` when it is not known yet.
 

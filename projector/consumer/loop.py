@@ -32,7 +32,7 @@ from projector.consumer.dead_letters import DeadLetterWriter, Origin
 from projector.consumer.erasure import Erasure
 from projector.consumer.holds import Holds
 from projector.consumer.notices import Notices
-from projector.consumer.subject_keys import KafkaKeyRing, erased_by
+from projector.consumer.subject_keys import erased_by
 from projector.consumer.tally import Tally
 from projector.consumer.writer import Writer
 
@@ -118,7 +118,7 @@ class ProjectorLoop:
         """Leave the group and flush the dead letters."""
         self.consumer.close()
         self.dead_letters.close()
-        if isinstance(self.keys, KafkaKeyRing):
+        if self.keys is not None:
             self.keys.close()
 
     def _rewind(self, polled: dict[TopicPartition, list]) -> None:
