@@ -6,6 +6,7 @@ import uuid
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
@@ -78,19 +79,11 @@ class DjangoUnitOfWork(UnitOfWork):
 
     def _add_to_outbox(self, envelope: EventEnvelope) -> None:
         key = self._sealing_key(envelope)
-        OutboxEvent.objects.create(
-            event_id=envelope.event_id,
-            event_type=envelope.event_type,
-            aggregate_type=envelope.aggregate_type,
-            aggregate_id=envelope.aggregate_id,
-            aggregate_version=envelope.aggregate_version,
-            topic=topic_for(envelope.aggregate_type),
-            key=message_key(envelope).decode(),
-            shard=outbox_shard(envelope.aggregate_type, envelope.aggregate_id),
-            payload=encode(envelope, key),
-            created_at=envelope.occurred_at,
-        )
-        self._wake_up_relay()
+        self._insert(
+            envelope.event_id, envelope.event_type, envelope.aggregate_type, envelope.aggregate_id,
+            envelope.aggregate_version, topic_for(envelope.aggregate_type), message_key(envelope).decode(),
+            encode(envelope, key), envelope.occurred_at,
+        )  # fmt: skip
 
     def _sealing_key(self, envelope: EventEnvelope) -> bytes | None:
         """The key the event's payload is sealed under: its subject's for a personal event, else none."""
@@ -122,18 +115,21 @@ class DjangoUnitOfWork(UnitOfWork):
 
     def _add_key_record(self, record: KeyRecord, kind: tuple[str, int]) -> None:
         event_type, version = kind
+        self._insert(
+            str(uuid.uuid4()), event_type, KEY_RECORD_AGGREGATE, record.subject_id, version, subject_keys_spec().name,
+            record.kafka_key().decode(), record.encode(), self.now(),
+        )  # fmt: skip
+
+    def _insert(
+        self, event_id: str, event_type: str, aggregate_type: str, aggregate_id: str, version: int, topic: str,
+        key: str, payload: bytes, created_at: datetime,
+    ) -> None:  # fmt: skip
+        """One outbox row, in its aggregate's shard; the relay is woken at commit."""
         OutboxEvent.objects.create(
-            event_id=uuid.uuid4(),
-            event_type=event_type,
-            aggregate_type=KEY_RECORD_AGGREGATE,
-            aggregate_id=record.subject_id,
-            aggregate_version=version,
-            topic=subject_keys_spec().name,
-            key=record.kafka_key().decode(),
-            shard=outbox_shard(KEY_RECORD_AGGREGATE, record.subject_id),
-            payload=record.encode(),
-            created_at=self.now(),
-        )
+            event_id=event_id, event_type=event_type, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
+            aggregate_version=version, topic=topic, key=key, shard=outbox_shard(aggregate_type, aggregate_id),
+            payload=payload, created_at=created_at,
+        )  # fmt: skip
         self._wake_up_relay()
 
     def _wake_up_relay(self) -> None:
